@@ -1,0 +1,3 @@
+//! `mailsink` entry point.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Storage thread (being written).
