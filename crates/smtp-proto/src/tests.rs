@@ -1,0 +1,1 @@
+//! Unit tests for the pieces below the session.

@@ -1,0 +1,3 @@
+//! Integration tests for `smtp-proto`: the transcript checker and property-style checks.
+
+mod transcript;
