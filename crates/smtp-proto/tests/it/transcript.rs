@@ -425,6 +425,7 @@ fn check(script: &Script) {
 }
 
 #[test]
+#[allow(clippy::disallowed_macros)] // naming the script being checked helps when one fails
 fn transcripts() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
