@@ -1,1 +1,12 @@
-//! End-to-end tests.
+//! End-to-end tests: a real `mailsink` on loopback, driven by clients no one here wrote
+//! (Python's `smtplib`, `swaks`, the `lettre` crate) and by raw sockets for the abuse cases.
+
+mod auth;
+mod concurrency;
+mod lettre_client;
+mod lifecycle;
+mod limits;
+mod smtplib;
+mod startup;
+mod swaks;
+mod tls;

@@ -1,1 +1,241 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: start `mailsink` in-process or as a process, find
+//! the real client tools, and read what the store kept.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use smtp_bin::config::{self, Invocation};
+use smtp_bin::Server;
+use smtp_store::{StoreHandle, StoredMessage};
+
+/// A `mailsink` server running inside the test process on an ephemeral loopback port.
+#[derive(Debug)]
+pub struct TestServer {
+    server: Option<Server>,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    /// Starts a server with these extra flags (`--smtp 127.0.0.1:0` is added unless given).
+    pub fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut all: Vec<std::ffi::OsString> = Vec::new();
+        if !args.contains(&"--smtp") {
+            all.extend(["--smtp".into(), "127.0.0.1:0".into()]);
+        }
+        all.extend(args.iter().map(Into::into));
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let invocation = config::parse(all, &lookup).expect("valid test configuration");
+        let Invocation::Run(config) = invocation else {
+            panic!("not a run configuration")
+        };
+        let server = Server::start(&config).expect("server starts");
+        let addr = server.smtp_addr();
+        Self {
+            server: Some(server),
+            addr,
+        }
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    pub fn store(&self) -> StoreHandle {
+        self.server().store()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Every stored message, oldest first.
+    pub fn messages(&self) -> Vec<Arc<StoredMessage>> {
+        let mut page = self.store().list(0, usize::MAX).expect("list").messages;
+        page.reverse();
+        page
+    }
+
+    /// Stops the server, giving sessions `grace` to finish.
+    pub fn stop(mut self, grace: Duration) {
+        if let Some(server) = self.server.take() {
+            server.shutdown(grace);
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown(Duration::ZERO);
+        }
+    }
+}
+
+/// The `mailsink` binary built alongside the tests (`cargo test --workspace` and nextest build it).
+pub fn mailsink_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let bin = dir.join("mailsink");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "smtp-bin", "--bin", "mailsink"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building mailsink failed");
+    }
+    bin
+}
+
+/// Runs the `mailsink` binary with args and env, waiting for it to exit (bounded).
+pub fn run_mailsink(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(mailsink_bin());
+    cmd.args(args).env_clear().stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mailsink");
+    wait_bounded(child, Duration::from_secs(20))
+}
+
+/// Waits for a child, killing it after `limit`.
+pub fn wait_bounded(mut child: std::process::Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "process did not exit within {limit:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Panics with an install hint when a real client tool is missing (`.ci/run` installs them all).
+pub fn require_tool(tool: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(tool))
+            .find(|candidate| candidate.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("`{tool}` is not installed; run `cargo xtask deps` (or see .ci/run) first")
+    })
+}
+
+/// Runs a Python 3 script with arguments; panics with its stderr if it fails.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new(require_tool("python3"))
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A bare SMTP line client for dialogues that real clients refuse to have.
+#[derive(Debug)]
+pub struct RawClient {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl RawClient {
+    pub fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("timeout");
+        let writer = stream.try_clone().expect("clone");
+        Self {
+            reader: BufReader::new(stream),
+            writer,
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    /// One reply line without its CRLF; empty at EOF.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("read reply");
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    }
+
+    /// A whole (possibly multi-line) reply, lines joined by `\n`.
+    pub fn reply(&mut self) -> String {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line();
+            let more = line.as_bytes().get(3) == Some(&b'-');
+            lines.push(line);
+            if !more {
+                return lines.join("\n");
+            }
+        }
+    }
+
+    /// True when the server closed the connection (EOF with nothing more to read).
+    pub fn closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        matches!(self.reader.read_to_end(&mut rest), Ok(0))
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.writer
+    }
+}
+
+/// The bytes a message was stored with, after the headers the server adds in front
+/// (`Return-Path`, `Received`, and `Message-ID`/`Bcc` when it adds them).
+pub fn body_after_added_headers(raw: &[u8]) -> &[u8] {
+    let mut rest = raw;
+    loop {
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
+        let line = &rest[..line_end];
+        let added = ["Return-Path:", "Received:", "Message-ID:", "Bcc:"]
+            .iter()
+            .any(|h| line.len() >= h.len() && line[..h.len()].eq_ignore_ascii_case(h.as_bytes()));
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if !(added || continuation) {
+            return rest;
+        }
+        rest = &rest[line_end..];
+    }
+}

@@ -1,1 +1,75 @@
-fn main() {}
+//! `cargo xtask`: the project's own tasks, written in Rust so they run wherever cargo does.
+//!
+//! - `cargo xtask ci`: install what the tests need if missing, then `cargo fmt --check`,
+//!   `cargo clippy --workspace --all-targets -D warnings` and every test (cargo-nextest when
+//!   present). This is the test command in the README and what `.ci/run` calls.
+//! - `cargo xtask deps`: only the install step (Debian packages; needs root for `apt-get`).
+
+use std::process::{Command, ExitCode};
+
+mod deps;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("deps") => deps::install(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|deps>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ci() -> Result<(), String> {
+    deps::install()?;
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    if has_nextest() {
+        run(
+            "cargo",
+            &["nextest", "run", "--workspace", "--no-fail-fast"],
+        )?;
+        // nextest does not run doctests.
+        run("cargo", &["test", "--workspace", "--doc"])
+    } else {
+        run("cargo", &["test", "--workspace", "--no-fail-fast"])
+    }
+}
+
+fn has_nextest() -> bool {
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|err| format!("cannot run {program}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}

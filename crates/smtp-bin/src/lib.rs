@@ -1,3 +1,16 @@
-//! The `mailsink` server: configuration, listeners, worker pool and the connection driver.
+//! The `mailsink` server: configuration, listeners, the worker pool and the connection driver.
+//!
+//! The binary (`main.rs`) parses the configuration, starts a [`server::Server`] and waits for
+//! signals. Tests start servers in-process through the same [`server::Server::start`].
 
 pub mod config;
+mod connections;
+mod driver;
+pub mod metrics;
+mod pool;
+mod reload;
+pub mod server;
+mod services;
+mod trace;
+
+pub use server::{Server, StartError};

@@ -1,1 +1,137 @@
-//! Unit tests for the pieces below the session.
+//! Unit tests for the pieces below the session, and session properties that transcripts cannot
+//! express (memory bounds, transcripts, random splits).
+
+use std::sync::Arc;
+
+use crate::data::{Body, DataReceiver};
+use crate::{Config, ConnectionInfo, Event, Session};
+
+fn session(config: Config) -> Session {
+    Session::new(Arc::new(config), ConnectionInfo::default())
+}
+
+fn output(session: &mut Session) -> String {
+    session
+        .poll_output()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn transcript_has_each_line_once_and_redacts_auth() {
+    let mut config = Config::new("mx.test");
+    config.transcript = true;
+    config.auth = crate::AuthPolicy::Enabled {
+        required: false,
+        allow_plaintext: true,
+        cram_md5: false,
+    };
+    let mut s = session(config);
+    s.handle_input(b"EHLO c\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\n");
+    let Some(Event::Authenticate(req)) = s.poll_event() else {
+        panic!("no auth event")
+    };
+    assert!(
+        !format!("{req:?}").contains("secret"),
+        "Debug must redact: {req:?}"
+    );
+    s.auth_succeeded("user");
+    s.handle_input(b"QUIT\r\n");
+    let lines: Vec<String> = std::iter::from_fn(|| s.poll_transcript())
+        .map(|l| format!("{} {}", if l.from_client { "C" } else { "S" }, l.text))
+        .collect();
+    let all = lines.join("\n");
+    assert!(!all.contains("AHVzZXIAc2VjcmV0"), "{all}");
+    assert!(all.contains("C AUTH PLAIN <redacted>"), "{all}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("S 221")).count(),
+        1,
+        "{all}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("S 220")).count(),
+        1,
+        "{all}"
+    );
+}
+
+#[test]
+fn data_receiver_any_split_gives_the_same_message() {
+    let input: &[u8] = b"a\r\n..b\r\n.\nc\r.\r\n\r\n.x\n\r\n.\r\nREST";
+    let mut whole = DataReceiver::new(Body::new(1000, None));
+    let end = whole.feed(input).expect("terminator");
+    assert_eq!(&input[end..], b"REST");
+    let expected = whole.into_body().into_bytes();
+    assert_eq!(expected, b"a\r\n.b\r\n\nc\r.\r\n\r\nx\n\r\n".to_vec());
+    for split in 1..end {
+        let mut r = DataReceiver::new(Body::new(1000, None));
+        assert_eq!(
+            r.feed(&input[..split]),
+            None,
+            "ended early at split {split}"
+        );
+        assert_eq!(r.feed(&input[split..]).map(|n| n + split), Some(end));
+        assert_eq!(r.into_body().into_bytes(), expected, "split at {split}");
+    }
+}
+
+#[test]
+fn oversized_data_holds_at_most_the_limit() {
+    let mut config = Config::new("mx.test");
+    config.max_message_size = 1024;
+    let mut s = session(config);
+    s.handle_input(b"EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
+    let line = vec![b'x'; 64 * 1024];
+    for _ in 0..64 {
+        s.handle_input(&line);
+        assert!(
+            s.buffered() == 0,
+            "DATA bytes must not pile up in the input buffer"
+        );
+    }
+    s.handle_input(b"\r\n.\r\nNOOP\r\n");
+    let out = output(&mut s);
+    assert!(out.ends_with("552 5.3.4 Requested mail action aborted: exceeded storage allocation (1024)\r\n250 2.0.0 Ok\r\n"), "{out}");
+    assert!(s.poll_event().is_none());
+}
+
+#[test]
+fn command_input_stays_bounded_without_line_ends() {
+    let mut s = session(Config::new("mx.test"));
+    for _ in 0..100 {
+        s.handle_input(&[b'A'; 1000]);
+        assert!(
+            s.buffered() <= crate::MAX_COMMAND_LINE,
+            "buffered {}",
+            s.buffered()
+        );
+    }
+    s.handle_input(b"\r\nNOOP\r\n");
+    let out = output(&mut s);
+    assert!(
+        out.ends_with("500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn addresses_keep_their_spelling() {
+    let (m, rest) = crate::address::parse_path("<@a.test,@b.test:Üser@Example.COM> X", true, true)
+        .expect("parse");
+    let m = m.expect("mailbox");
+    assert_eq!(
+        (m.local_part(), m.domain(), rest),
+        ("Üser", "Example.COM", " X")
+    );
+    assert!(m.is_utf8());
+    assert!(crate::address::parse_path("<a@b..c>", true, true).is_err());
+    assert!(crate::address::parse_path("<a@-b.c>", true, true).is_err());
+    assert!(crate::address::parse_path("<.a@b.c>", true, true).is_err());
+    assert!(crate::address::parse_path("<\"a\\\"q\"@b.c>", true, true).is_ok());
+}
+
+#[test]
+fn secret_debug_is_redacted() {
+    let s = crate::Secret::new(b"hunter2".to_vec());
+    assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+}

@@ -1,0 +1,281 @@
+//! The connection driver: the one loop that runs an `smtp_proto::Session` over a socket.
+//!
+//! ```text
+//! loop {
+//!     write all pending replies                       (a pipelined group goes out together)
+//!     answer each event: store / STARTTLS / verify    (then write what that produced)
+//!     stop if the session is closed
+//!     read with the timeout for what the session expects, feed the bytes
+//! }
+//! ```
+//!
+//! Everything protocol-shaped lives in the session; this file owns the socket, the clock and the
+//! calls into the store, TLS and AUTH.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use smtp_proto::{ConnectionInfo, Event, Expect, Message, Proof, Session, StoreFailure};
+use smtp_tls::Transport;
+
+use crate::pool::Job;
+use crate::services::{AuthMode, Services};
+
+/// Bytes read per `read` call. Sessions copy what they keep, so one buffer per worker suffices.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// Runs one connection from accept to close. Errors only end the connection.
+pub(crate) fn serve(services: &Services, job: Job) {
+    let Job {
+        stream,
+        peer,
+        implicit_tls,
+    } = job;
+    let _guard = services.connections.register(&stream);
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(services.timeouts.command));
+    services.metrics.session_opened();
+    let transport = if implicit_tls {
+        let Some(tls) = &services.tls else { return };
+        match Transport::accept_implicit(stream, tls.current(), services.timeouts.handshake) {
+            Ok(transport) => {
+                services.metrics.tls_handshake(true);
+                transport
+            }
+            Err(err) => {
+                services.metrics.tls_handshake(false);
+                log::debug!("{peer}: implicit TLS handshake failed: {err}");
+                return;
+            }
+        }
+    } else {
+        Transport::Plain(stream)
+    };
+    let info = ConnectionInfo {
+        tls: transport.is_tls(),
+        challenge_token: services.challenge_token(),
+    };
+    let session = Session::new(services.session_config(), info);
+    let mut conn = Connection {
+        services,
+        peer,
+        transport: Some(transport),
+        session,
+        command_deadline: None,
+    };
+    match conn.run() {
+        Ok(()) => log::debug!("{peer}: connection closed"),
+        Err(err) => log::debug!("{peer}: connection ended: {err}"),
+    }
+    if let Some(mut transport) = conn.transport.take() {
+        let _ = transport.shutdown();
+    }
+}
+
+struct Connection<'a> {
+    services: &'a Services,
+    peer: SocketAddr,
+    /// `None` only while a STARTTLS upgrade holds the stream.
+    transport: Option<Transport>,
+    session: Session,
+    /// When the command line now being received must be complete (RFC 5321 section 4.5.3.2).
+    command_deadline: Option<Instant>,
+}
+
+impl Connection<'_> {
+    fn run(&mut self) -> io::Result<()> {
+        let mut buf = vec![0u8; READ_BUFFER];
+        loop {
+            self.flush()?;
+            while let Some(event) = self.session.poll_event() {
+                self.answer(event)?;
+                self.flush()?;
+            }
+            if self.session.is_closed() {
+                return Ok(());
+            }
+            let timeout = self.read_timeout();
+            let transport = self.transport()?;
+            transport
+                .tcp()
+                .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))?;
+            match transport.read(&mut buf) {
+                Ok(0) => self.end_of_input(),
+                Ok(n) => self.session.handle_input(&buf[..n]),
+                Err(err) if is_timeout(&err) => {
+                    if self.services.connections.stopping() {
+                        self.session.handle_shutdown();
+                    } else {
+                        log::debug!(
+                            "{}: timed out waiting for {:?}",
+                            self.peer,
+                            self.session.expects()
+                        );
+                        self.session.handle_timeout();
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    self.end_of_input();
+                    self.flush()?;
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    fn end_of_input(&mut self) {
+        if self.services.connections.stopping() {
+            self.session.handle_shutdown();
+        } else {
+            self.session.handle_eof();
+        }
+    }
+
+    /// The time left for the next read: a whole command line must arrive within the command
+    /// timeout (so a byte-at-a-time client cannot hold a worker forever); message data may
+    /// pause for up to the data timeout between reads.
+    fn read_timeout(&mut self) -> Duration {
+        let timeouts = &self.services.timeouts;
+        match self.session.expects() {
+            Expect::Data => {
+                self.command_deadline = None;
+                timeouts.data
+            }
+            Expect::Command | Expect::AuthResponse | Expect::Decision | Expect::Nothing => {
+                let now = Instant::now();
+                if self.session.buffered() == 0 || self.command_deadline.is_none() {
+                    self.command_deadline = Some(now + timeouts.command);
+                }
+                self.command_deadline.map_or(timeouts.command, |deadline| {
+                    deadline.saturating_duration_since(now)
+                })
+            }
+        }
+    }
+
+    fn transport(&mut self) -> io::Result<&mut Transport> {
+        self.transport.as_mut().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotConnected, "connection lost in STARTTLS")
+        })
+    }
+
+    /// Writes every pending reply and the trace lines that go with them.
+    fn flush(&mut self) -> io::Result<()> {
+        if self.services.trace {
+            while let Some(line) = self.session.poll_transcript() {
+                crate::trace::line(self.peer, &line);
+            }
+        }
+        if let Some(bytes) = self.session.poll_output() {
+            let transport = self.transport()?;
+            transport.write_all(&bytes)?;
+            transport.flush()?;
+        }
+        Ok(())
+    }
+
+    fn answer(&mut self, event: Event) -> io::Result<()> {
+        match event {
+            Event::Message(message) => self.store(message),
+            Event::StartTls => self.start_tls()?,
+            Event::Authenticate(request) => {
+                let ok = match (&self.services.auth, &request.proof) {
+                    (AuthMode::AcceptAny, _) => true,
+                    (AuthMode::Verify(verifier), Proof::Password(password)) => {
+                        verifier.verify(&request.username, password.expose())
+                    }
+                    (AuthMode::Verify(verifier), Proof::CramMd5 { challenge, digest }) => {
+                        verifier.verify_cram_md5(&request.username, challenge, digest)
+                    }
+                    (AuthMode::Disabled, _) => false,
+                };
+                if ok {
+                    log::debug!(
+                        "{}: AUTH {} as {:?}",
+                        self.peer,
+                        request.mechanism.name(),
+                        request.username
+                    );
+                    self.session.auth_succeeded(&request.username);
+                } else {
+                    self.services.metrics.auth_failed();
+                    log::warn!(
+                        "{}: AUTH {} failed for user {:?}",
+                        self.peer,
+                        request.mechanism.name(),
+                        request.username
+                    );
+                    self.session.auth_failed();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn store(&mut self, message: Message) {
+        let Message { envelope, data } = message;
+        let size = data.len();
+        let envelope = smtp_store::Envelope {
+            remote_addr: self.peer,
+            helo: envelope.helo.unwrap_or_default(),
+            esmtp: envelope.esmtp,
+            tls: envelope.tls,
+            auth_user: envelope.auth_user,
+            mail_from: envelope.mail_from.as_str().to_owned(),
+            rcpt_to: envelope
+                .rcpt_to
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            smtputf8: envelope.smtputf8,
+        };
+        match self.services.store.deliver(envelope, data) {
+            Ok(id) => {
+                self.services.metrics.message_accepted(size);
+                log::debug!("{}: stored message {id} ({size} bytes)", self.peer);
+                self.session.message_stored(id.as_str());
+            }
+            Err(err) => {
+                self.services.metrics.message_refused();
+                log::warn!("{}: could not store a message: {err}", self.peer);
+                let failure = if err.is_insufficient_storage() {
+                    StoreFailure::InsufficientStorage
+                } else {
+                    StoreFailure::LocalError
+                };
+                self.session.message_failed(failure);
+            }
+        }
+    }
+
+    /// STARTTLS: the `220` is already written; plaintext the session buffered was discarded.
+    fn start_tls(&mut self) -> io::Result<()> {
+        let (Some(tls), Some(transport)) = (&self.services.tls, self.transport.take()) else {
+            return Err(io::Error::other("STARTTLS without TLS configured"));
+        };
+        match transport.upgrade(tls.current(), self.services.timeouts.handshake) {
+            Ok(transport) => {
+                self.services.metrics.tls_handshake(true);
+                self.transport = Some(transport);
+                self.session.tls_established();
+                Ok(())
+            }
+            Err(err) => {
+                self.services.metrics.tls_handshake(false);
+                log::debug!("{}: STARTTLS handshake failed: {err}", self.peer);
+                Err(io::Error::other(format!(
+                    "STARTTLS handshake failed: {err}"
+                )))
+            }
+        }
+    }
+}
+
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}

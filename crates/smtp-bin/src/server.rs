@@ -1,0 +1,428 @@
+//! Start-up and shutdown: listeners, acceptor threads, the worker pool, the store, reloads.
+//!
+//! ```text
+//!  acceptor (smtp) ──┐                     ┌─ worker 0 ─┐
+//!  acceptor (smtps) ─┴─▶ bounded channel ──┼─ worker 1 ─┼─▶ StoreHandle ─▶ bounded channel ─▶ store thread
+//!       │ full: 421 4.3.2                  └─ worker N ─┘     (each request has its reply channel)
+//! ```
+//!
+//! Shutdown order: stop the acceptors (no new sessions), wait up to the grace time for sessions to
+//! end, interrupt the rest (they answer `421 4.3.2`), join the workers, then close and join the
+//! store, so every message that got `250` has been handed over before the process exits.
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use smtp_auth::{Credentials, Verifier};
+use smtp_proto::{AuthPolicy, RecipientFilter, TlsPolicy};
+use smtp_store::{Store, StoreConfig, StoreHandle};
+use smtp_tls::ReloadableTls;
+
+use crate::config::{AuthSource, Config, TlsSource};
+use crate::metrics::MetricsSnapshot;
+use crate::pool::{Job, Pool};
+use crate::reload::Reloader;
+use crate::services::{AuthMode, Services, Timeouts};
+
+/// Connections that may wait for a free worker before the acceptor answers `421`: as many as
+/// there are workers, at most this many.
+const MAX_ACCEPT_QUEUE: usize = 64;
+
+/// Why the server did not start; the binary prints it on one line and exits 1.
+#[derive(Debug)]
+pub enum StartError {
+    /// A feature whose flag was given is not built yet.
+    Unavailable(&'static str),
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: io::Error,
+    },
+    Tls(smtp_tls::TlsError),
+    Auth(smtp_auth::LoadError),
+    Thread(io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(flag) => {
+                write!(f, "{flag} is not available yet in this build of mailsink")
+            }
+            Self::Bind { what, addr, source } => {
+                write!(f, "[{what}] cannot listen on {addr}: {source}")
+            }
+            Self::Tls(err) => write!(f, "[smtp] {err}"),
+            Self::Auth(err) => write!(f, "[smtp] {err}"),
+            Self::Thread(err) => write!(f, "cannot start a thread: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A running `mailsink` SMTP server.
+#[derive(Debug)]
+pub struct Server {
+    smtp_addr: SocketAddr,
+    smtps_addr: Option<SocketAddr>,
+    services: Arc<Services>,
+    stopping: Arc<AtomicBool>,
+    acceptors: Vec<(SocketAddr, JoinHandle<()>)>,
+    pool: Arc<Pool>,
+    reloader: Arc<Reloader>,
+    watcher: Option<(Sender<()>, JoinHandle<()>)>,
+    // Dropped last: the store closes only after every worker that could deliver is gone.
+    store: Option<Store>,
+}
+
+#[derive(Debug)]
+struct RegexFilter(regex::Regex);
+
+impl RecipientFilter for RegexFilter {
+    fn allows(&self, recipient: &str) -> bool {
+        self.0.is_match(recipient)
+    }
+}
+
+impl Server {
+    /// Binds the listeners and starts every thread.
+    pub fn start(config: &Config) -> Result<Server, StartError> {
+        refuse_unavailable(config)?;
+        let tls = load_tls(config)?;
+        let (auth, auth_file) = load_auth(config)?;
+        let store = Store::start(StoreConfig {
+            max_messages: config.max_messages,
+            hostname: config.hostname.clone(),
+            app_name: "mailsink".to_owned(),
+        })
+        .map_err(StartError::Thread)?;
+        let session_config = session_config(config, &auth);
+        let timeouts = Timeouts {
+            command: config.command_timeout,
+            data: config.data_timeout,
+            handshake: config.tls_handshake_timeout,
+        };
+        let services = Arc::new(Services::new(
+            session_config,
+            store.handle(),
+            tls,
+            auth,
+            timeouts,
+            config.smtp_trace,
+        ));
+        let handler_services = Arc::clone(&services);
+        let pool = Arc::new(Pool::new(
+            config.max_connections,
+            config.max_connections.clamp(1, MAX_ACCEPT_QUEUE),
+            Arc::new(move |job| crate::driver::serve(&handler_services, job)),
+        ));
+        let smtp_listener = bind("smtp", config.smtp_addr, config.smtp_fallback_addr())?;
+        let smtp_addr = smtp_listener.local_addr().map_err(StartError::Thread)?;
+        let smtps_listener = match config.smtps_addr {
+            Some(addr) => Some(bind("smtp", addr, None)?),
+            None => None,
+        };
+        let smtps_addr = match &smtps_listener {
+            Some(l) => Some(l.local_addr().map_err(StartError::Thread)?),
+            None => None,
+        };
+        let stopping = Arc::new(AtomicBool::new(false));
+        let reloader = Arc::new(Reloader::new(Arc::clone(&services), auth_file));
+        let mut server = Server {
+            smtp_addr,
+            smtps_addr,
+            services,
+            stopping,
+            acceptors: Vec::new(),
+            pool,
+            reloader,
+            watcher: None,
+            store: Some(store),
+        };
+        server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
+        server.spawn_acceptor(smtp_listener, config.require_tls)?;
+        if let Some(listener) = smtps_listener {
+            server.spawn_acceptor(listener, true)?;
+        }
+        log::info!(
+            "[smtpd] starting on {smtp_addr} ({})",
+            config.tls_mode().as_str()
+        );
+        if let Some(addr) = smtps_addr {
+            log::info!("[smtpd] starting on {addr} (SSL/TLS required)");
+        }
+        Ok(server)
+    }
+
+    /// The bound SMTP address (useful with port 0).
+    pub fn smtp_addr(&self) -> SocketAddr {
+        self.smtp_addr
+    }
+
+    /// The bound implicit-TLS address of `--smtps`, if any.
+    pub fn smtps_addr(&self) -> Option<SocketAddr> {
+        self.smtps_addr
+    }
+
+    /// A handle to the message store.
+    pub fn store(&self) -> StoreHandle {
+        self.services.store.clone()
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.services.metrics.snapshot()
+    }
+
+    /// Worker threads alive and connections open right now.
+    pub fn load(&self) -> (usize, usize) {
+        (self.pool.threads(), self.pool.busy())
+    }
+
+    /// Loads the certificate and credentials again (SIGHUP). A broken new file keeps the old
+    /// one and is reported in one log line.
+    pub fn reload(&self) {
+        self.reloader.reload_all();
+    }
+
+    /// Stops accepting, lets sessions finish for up to `grace`, then ends the rest with `421`,
+    /// and closes the store after the last worker.
+    pub fn shutdown(mut self, grace: Duration) {
+        self.stop_acceptors();
+        self.stop_watcher();
+        let deadline = Instant::now() + grace;
+        while self.services.connections.open() > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.services.connections.begin_shutdown();
+        self.services.connections.interrupt_all();
+        if let Some(pool) = Arc::get_mut(&mut self.pool) {
+            pool.shutdown();
+        }
+        if let Some(store) = self.store.take() {
+            if store.shutdown().is_err() {
+                log::error!("the store thread panicked");
+            }
+        }
+    }
+
+    fn spawn_acceptor(
+        &mut self,
+        listener: TcpListener,
+        implicit_tls: bool,
+    ) -> Result<(), StartError> {
+        let addr = listener.local_addr().map_err(StartError::Thread)?;
+        let pool = Arc::clone(&self.pool);
+        let stopping = Arc::clone(&self.stopping);
+        let services = Arc::clone(&self.services);
+        let handle = thread::Builder::new()
+            .name(format!("mailsink-accept-{}", addr.port()))
+            .spawn(move || accept_loop(&listener, &pool, &stopping, &services, implicit_tls))
+            .map_err(StartError::Thread)?;
+        self.acceptors.push((addr, handle));
+        Ok(())
+    }
+
+    fn stop_watcher(&mut self) {
+        if let Some((stop, handle)) = self.watcher.take() {
+            drop(stop);
+            if handle.join().is_err() {
+                log::error!("the file watcher panicked");
+            }
+        }
+    }
+
+    fn stop_acceptors(&mut self) {
+        self.stopping.store(true, Ordering::Release);
+        for (addr, handle) in self.acceptors.drain(..) {
+            // Wake the blocking accept() with a connection of our own.
+            let _ = TcpStream::connect_timeout(&loopback(addr), Duration::from_secs(1));
+            if handle.join().is_err() {
+                log::error!("an acceptor thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_watcher();
+        if !self.acceptors.is_empty() {
+            self.stop_acceptors();
+            self.services.connections.begin_shutdown();
+            self.services.connections.interrupt_all();
+        }
+    }
+}
+
+fn accept_loop(
+    listener: &TcpListener,
+    pool: &Pool,
+    stopping: &AtomicBool,
+    services: &Services,
+    implicit_tls: bool,
+) {
+    loop {
+        let accepted = listener.accept();
+        if stopping.load(Ordering::Acquire) {
+            return;
+        }
+        match accepted {
+            Ok((stream, peer)) => {
+                if let Err(job) = pool.submit(Job {
+                    stream,
+                    peer,
+                    implicit_tls,
+                }) {
+                    services.metrics.connection_refused();
+                    refuse(job, implicit_tls);
+                }
+            }
+            Err(err) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                log::warn!("[smtpd] accept failed: {err}");
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Every worker is busy and the queue is full: say so and close (DESIGN section 2).
+fn refuse(job: Job, implicit_tls: bool) {
+    log::warn!("[smtpd] {}: too many connections, refused", job.peer);
+    let mut stream = job.stream;
+    if !implicit_tls {
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n");
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+fn bind(
+    what: &'static str,
+    addr: SocketAddr,
+    fallback: Option<SocketAddr>,
+) -> Result<TcpListener, StartError> {
+    match TcpListener::bind(addr) {
+        Ok(listener) => Ok(listener),
+        Err(err) => match fallback {
+            // `[::]` on a host with IPv6 switched off: Mailpit falls back to 0.0.0.0 too.
+            Some(fallback) => {
+                log::debug!("[{what}] {addr} unavailable ({err}), using {fallback}");
+                TcpListener::bind(fallback).map_err(|source| StartError::Bind {
+                    what,
+                    addr: fallback,
+                    source,
+                })
+            }
+            None => Err(StartError::Bind {
+                what,
+                addr,
+                source: err,
+            }),
+        },
+    }
+}
+
+/// Flags that parse but whose feature is not built yet: refuse rather than ignore them.
+fn refuse_unavailable(config: &Config) -> Result<(), StartError> {
+    let unavailable = [
+        (config.maildir.is_some(), "--maildir"),
+        (config.max_age.is_some(), "--max-age"),
+        (config.ui_auth.is_some(), "--ui-auth-file / MP_UI_AUTH"),
+        (config.api_cors.is_some(), "--api-cors"),
+        (!config.http_addr_is_default, "--listen (the HTTP API)"),
+    ];
+    match unavailable.iter().find(|(set, _)| *set) {
+        Some((_, flag)) => Err(StartError::Unavailable(flag)),
+        None => Ok(()),
+    }
+}
+
+fn load_tls(config: &Config) -> Result<Option<Arc<ReloadableTls>>, StartError> {
+    let Some(source) = &config.tls else {
+        return Ok(None);
+    };
+    let source = match source {
+        TlsSource::Files { cert, key } => smtp_tls::TlsSource::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        TlsSource::SelfSigned { names } => smtp_tls::TlsSource::SelfSigned {
+            names: names
+                .iter()
+                .map(|name| smtp_tls::SanName::parse(name))
+                .collect::<Result<_, _>>()
+                .map_err(StartError::Tls)?,
+        },
+    };
+    let tls = ReloadableTls::load(source).map_err(StartError::Tls)?;
+    if matches!(config.tls, Some(TlsSource::SelfSigned { .. })) {
+        log::info!(
+            "[smtpd] self-signed certificate, SHA-256 fingerprint {}",
+            tls.fingerprint()
+        );
+    }
+    Ok(Some(Arc::new(tls)))
+}
+
+fn load_auth(config: &Config) -> Result<(AuthMode, Option<PathBuf>), StartError> {
+    if config.auth_accept_any {
+        return Ok((AuthMode::AcceptAny, None));
+    }
+    let (credentials, file) = match &config.auth {
+        None => return Ok((AuthMode::Disabled, None)),
+        Some(AuthSource::File(path)) => (Credentials::from_file(path), Some(path.clone())),
+        Some(AuthSource::Inline(text)) => (Credentials::parse_inline(text.expose()), None),
+    };
+    let credentials = credentials.map_err(StartError::Auth)?;
+    Ok((AuthMode::Verify(Arc::new(Verifier::new(credentials))), file))
+}
+
+fn session_config(config: &Config, auth: &AuthMode) -> smtp_proto::Config {
+    let mut session = smtp_proto::Config::new(config.hostname.clone());
+    if let Some(label) = &config.label {
+        session.app_name = format!("mailsink ({label})");
+    }
+    session.max_message_size = config.max_message_size;
+    session.max_recipients = config.max_recipients;
+    session.recipient_filter = config
+        .allowed_recipients
+        .clone()
+        .map(|re| Arc::new(RegexFilter(re)) as Arc<dyn RecipientFilter>);
+    session.tls = match (&config.tls, config.require_starttls) {
+        (None, _) => TlsPolicy::Unavailable,
+        (Some(_), true) => TlsPolicy::Required,
+        (Some(_), false) => TlsPolicy::Optional,
+    };
+    session.auth = match auth {
+        AuthMode::Disabled => AuthPolicy::Disabled,
+        AuthMode::AcceptAny => AuthPolicy::Enabled {
+            required: false,
+            allow_plaintext: config.auth_allow_insecure,
+            cram_md5: false,
+        },
+        AuthMode::Verify(verifier) => AuthPolicy::Enabled {
+            required: true,
+            allow_plaintext: config.auth_allow_insecure,
+            cram_md5: verifier.has_plain_users(),
+        },
+    };
+    session.transcript = config.smtp_trace;
+    session
+}

@@ -1,0 +1,49 @@
+//! RFC 5322 dates in UTC (`Fri, 27 Nov 2026 21:30:00 +0000`), from a `SystemTime`.
+//!
+//! The civil date comes from Howard Hinnant's `civil_from_days` (proleptic Gregorian calendar),
+//! which needs no tables and no time zone database.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const SECONDS_PER_DAY: u64 = 86_400;
+
+/// `time` as an RFC 5322 `date-time` in UTC, to the second. Times before 1970 print as the epoch.
+pub(super) fn rfc5322(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = secs / SECONDS_PER_DAY;
+    let of_day = secs % SECONDS_PER_DAY;
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = WEEKDAYS[((days + 4) % 7) as usize];
+    format!(
+        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} +0000",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        month = MONTHS[usize::from(month - 1)],
+    )
+}
+
+/// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.
+pub(super) fn civil_from_days(days: u64) -> (u64, u8, u8) {
+    let z = days + 719_468; // days since 0000-03-01
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153; // 0 = March
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    // day <= 31 and month <= 12 by construction.
+    (year, month as u8, day as u8)
+}

@@ -1,0 +1,298 @@
+//! The bytes the store keeps for a message: what the client sent, behind the headers Mailpit adds.
+//!
+//! [`compose`] is pure: envelope, DATA bytes and a [`Stamp`] in, stored bytes out. The result is
+//! the added headers, each on its own CRLF-terminated line, in this order:
+//!
+//! 1. `Return-Path: <MAIL FROM>` (`<>` for the null path). Any `Return-Path:` field already in the
+//!    message is removed: the envelope is the authority.
+//! 2. The trace field of RFC 5321 section 4.4, with the protocol word of RFC 3848 (and RFC 6531
+//!    when SMTPUTF8 was used); the `for` clause only for a single recipient, so a message to many
+//!    does not reveal the others; no reverse DNS (continuation lines start with a tab):
+//!    ```text
+//!    Received: from HELO ([IP])
+//!        by HOSTNAME (APP) with ESMTPSA id ID
+//!        for <RCPT>; Fri, 27 Nov 2026 21:30:00 +0000
+//!    ```
+//! 3. `Message-ID: <ID@HOSTNAME>`, only when the message has no `Message-ID:` field.
+//! 4. `Bcc:` with the envelope recipients named in no `To:`, `Cc:` or `Bcc:` field (compared
+//!    ignoring case), only when the message has no `Bcc:` field. When it has one, the recipients
+//!    are appended to that field's value in place instead (Mailpit adds a second `Bcc:` field,
+//!    which readers then ignore, so the recipients are lost).
+//!
+//! Then the client's bytes follow unchanged (bare LF, bare CR, 8-bit and NUL bytes, no header
+//! section at all, or nothing), apart from the removed `Return-Path:` fields and the appended
+//! `Bcc:` recipients. Text from the envelope never adds a line: control characters in it are
+//! written as `?`, so a hostile HELO cannot inject a header.
+
+mod date;
+mod fields;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::time::SystemTime;
+
+use mail_parser::{HeaderValue, MessageParser};
+
+use crate::id::MessageId;
+use crate::message::Envelope;
+use fields::Field;
+
+/// Where a folded address list wraps.
+const FOLD_AT: usize = 78;
+
+/// Who received the message, when and under which ID: the rest of what [`compose`] writes.
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp<'a> {
+    /// The message's ID, written in `Received:` and in an added `Message-ID:`.
+    pub id: MessageId,
+    /// When the message was received, written in `Received:`.
+    pub received: SystemTime,
+    /// This host's name.
+    pub hostname: &'a str,
+    /// This software's name (`mailsink`).
+    pub app_name: &'a str,
+}
+
+/// The message as stored: `data` (as received, after dot-unstuffing) behind the added headers.
+#[must_use]
+pub fn compose(envelope: &Envelope, data: &[u8], stamp: &Stamp<'_>) -> Vec<u8> {
+    let fields = fields::header_fields(data);
+    let mut added = return_path(envelope);
+    added.push_str(&received(envelope, stamp));
+    if !fields.iter().any(|f| f.is(data, "Message-ID")) {
+        added.push_str(&message_id(stamp));
+    }
+    let mut edits: Vec<Edit> = fields
+        .iter()
+        .filter(|f| f.is(data, "Return-Path"))
+        .map(|f| Edit::remove(f.start..f.end))
+        .collect();
+    let unlisted = unlisted_recipients(envelope, data, &fields);
+    if !unlisted.is_empty() {
+        match fields.iter().find(|f| f.is(data, "Bcc")) {
+            Some(bcc) => edits.push(append_to_field(data, bcc, &unlisted)),
+            None => added.push_str(&bcc(&unlisted)),
+        }
+    }
+    edits.sort_by_key(|edit| edit.range.start);
+    splice(added.as_bytes(), data, &edits)
+}
+
+fn return_path(envelope: &Envelope) -> String {
+    format!("Return-Path: <{}>\r\n", header_text(&envelope.mail_from))
+}
+
+fn received(envelope: &Envelope, stamp: &Stamp<'_>) -> String {
+    let helo = match envelope.helo.as_str() {
+        "" => "unknown",
+        helo => helo,
+    };
+    let recipient = match envelope.rcpt_to.as_slice() {
+        [only] => format!("\r\n\tfor <{}>", header_text(only)),
+        _ => String::new(),
+    };
+    format!(
+        "Received: from {} ({})\r\n\tby {} ({}) with {} id {}{}; {}\r\n",
+        header_text(helo),
+        address_literal(envelope.remote_addr.ip()),
+        header_text(stamp.hostname),
+        header_text(stamp.app_name),
+        protocol(envelope),
+        stamp.id,
+        recipient,
+        date::rfc5322(stamp.received),
+    )
+}
+
+fn message_id(stamp: &Stamp<'_>) -> String {
+    format!(
+        "Message-ID: <{}@{}>\r\n",
+        stamp.id,
+        header_text(stamp.hostname)
+    )
+}
+
+fn bcc(recipients: &[&str]) -> String {
+    let mut field = String::from("Bcc:");
+    push_addresses(&mut field, recipients, " ", "\r\n");
+    field.push_str("\r\n");
+    field
+}
+
+/// The RFC 3848 / RFC 6531 "with" protocol word for how the message came in.
+fn protocol(envelope: &Envelope) -> &'static str {
+    let auth = envelope.auth_user.is_some();
+    match (envelope.esmtp, envelope.smtputf8, envelope.tls, auth) {
+        (false, _, _, _) => "SMTP",
+        (true, false, false, false) => "ESMTP",
+        (true, false, true, false) => "ESMTPS",
+        (true, false, false, true) => "ESMTPA",
+        (true, false, true, true) => "ESMTPSA",
+        (true, true, false, false) => "UTF8SMTP",
+        (true, true, true, false) => "UTF8SMTPS",
+        (true, true, false, true) => "UTF8SMTPA",
+        (true, true, true, true) => "UTF8SMTPSA",
+    }
+}
+
+/// The RFC 5321 address literal: `[192.0.2.1]` or `[IPv6:2001:db8::1]`. An IPv4 client seen
+/// through a dual-stack socket (`::ffff:192.0.2.1`) is written as IPv4.
+fn address_literal(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => format!("[{v4}]"),
+        IpAddr::V6(v6) => format!("[IPv6:{v6}]"),
+    }
+}
+
+/// Envelope recipients named in no To/Cc/Bcc field, first spelling kept, duplicates dropped.
+fn unlisted_recipients<'e>(envelope: &'e Envelope, data: &[u8], fields: &[Field]) -> Vec<&'e str> {
+    let listed = listed_addresses(data, fields);
+    let mut seen = HashSet::new();
+    envelope
+        .rcpt_to
+        .iter()
+        .filter(|rcpt| {
+            let key = rcpt.to_lowercase();
+            !rcpt.is_empty() && !listed.contains(&key) && seen.insert(key)
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+/// Every address in the To, Cc and Bcc fields, lower-cased. The fields are copied into a small
+/// header block for `mail-parser`, which knows display names, comments, groups and encoded words.
+fn listed_addresses(data: &[u8], fields: &[Field]) -> HashSet<String> {
+    let mut block = Vec::new();
+    for field in fields
+        .iter()
+        .filter(|f| ["To", "Cc", "Bcc"].iter().any(|name| f.is(data, name)))
+    {
+        block.extend_from_slice(&data[field.start..field.content_end]);
+        block.extend_from_slice(b"\r\n");
+    }
+    if block.is_empty() {
+        return HashSet::new();
+    }
+    block.extend_from_slice(b"\r\n");
+    let Some(message) = MessageParser::new().parse_headers(&block) else {
+        return HashSet::new();
+    };
+    message
+        .headers()
+        .iter()
+        .filter_map(|header| match &header.value {
+            HeaderValue::Address(address) => Some(address),
+            _ => None,
+        })
+        .flat_map(|address| address.iter())
+        .filter_map(|addr| addr.address.as_deref())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The edit that appends `recipients` to the value of an existing field, in the field's own
+/// line-ending style.
+fn append_to_field(data: &[u8], field: &Field, recipients: &[&str]) -> Edit {
+    let separator = if !field.value_is_blank(data) {
+        ", "
+    } else if field.ends_in_space(data) {
+        ""
+    } else {
+        " "
+    };
+    let mut text = String::new();
+    let column = field.content_end - field.last_line_start;
+    push_addresses_from(
+        &mut text,
+        recipients,
+        separator,
+        field.line_ending(data),
+        column,
+    );
+    Edit {
+        range: field.content_end..field.content_end,
+        text,
+    }
+}
+
+/// Appends `addresses` to a field that so far reads `out`, folding long lines.
+fn push_addresses(out: &mut String, addresses: &[&str], first_separator: &str, eol: &str) {
+    let column = out.len();
+    push_addresses_from(out, addresses, first_separator, eol, column);
+}
+
+/// Writes `addresses` as a comma-separated list starting at `column`, folding before an address
+/// that would run past [`FOLD_AT`] (an address longer than that gets a line of its own).
+fn push_addresses_from(
+    out: &mut String,
+    addresses: &[&str],
+    first_separator: &str,
+    eol: &str,
+    mut column: usize,
+) {
+    for (i, address) in addresses.iter().enumerate() {
+        let address = header_text(address);
+        let separator = if i == 0 { first_separator } else { ", " };
+        if column > 1 && column + separator.len() + address.len() > FOLD_AT {
+            out.push_str(separator.trim_end());
+            out.push_str(eol);
+            out.push('\t');
+            column = 1;
+        } else {
+            out.push_str(separator);
+            column += separator.len();
+        }
+        out.push_str(&address);
+        column += address.len();
+    }
+}
+
+/// Text from outside made safe for one header line: control characters become `?`.
+fn header_text(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Replace `data[range]` with `text`.
+#[derive(Debug)]
+struct Edit {
+    range: Range<usize>,
+    text: String,
+}
+
+impl Edit {
+    fn remove(range: Range<usize>) -> Self {
+        Self {
+            range,
+            text: String::new(),
+        }
+    }
+}
+
+/// `prefix`, then `data` with `edits` applied. The edits are sorted and never overlap: each one
+/// lies within a different header field.
+fn splice(prefix: &[u8], data: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let removed: usize = edits.iter().map(|edit| edit.range.len()).sum();
+    let inserted: usize = edits.iter().map(|edit| edit.text.len()).sum();
+    let mut out = Vec::with_capacity(prefix.len() + data.len() - removed + inserted);
+    out.extend_from_slice(prefix);
+    let mut cursor = 0;
+    for edit in edits {
+        out.extend_from_slice(&data[cursor..edit.range.start]);
+        out.extend_from_slice(edit.text.as_bytes());
+        cursor = edit.range.end;
+    }
+    out.extend_from_slice(&data[cursor..]);
+    out
+}

@@ -1,0 +1,284 @@
+//! The owner ([`Store`]) and the cloneable client ([`StoreHandle`]) of the storage thread.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::thread::{self, JoinHandle};
+use std::time::SystemTime;
+
+use crossbeam_channel::Sender;
+
+use crate::actor::{self, Request};
+use crate::compose::{self, Stamp};
+use crate::error::StoreError;
+use crate::id::MessageId;
+use crate::memory::Selection;
+use crate::message::{Counts, Envelope, Page, StoredMessage};
+
+/// Mailpit's default for `--max`: the number of messages kept.
+pub const DEFAULT_MAX_MESSAGES: usize = 500;
+/// The storage thread's name, as shown by debuggers, `top -H` and panic messages.
+pub const THREAD_NAME: &str = "mailsink-store";
+/// Requests that may wait in the queue; senders block (back-pressure) when it is full.
+const QUEUE_CAPACITY: usize = 1024;
+
+/// How the store is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Most messages kept; the oldest are pruned on insert. 0 means no limit.
+    pub max_messages: usize,
+    /// This host's name, written in `Received:` (`by HOSTNAME`) and in added `Message-ID:`s.
+    pub hostname: String,
+    /// The software name written in `Received:` (`by HOSTNAME (APP)`).
+    pub app_name: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            max_messages: DEFAULT_MAX_MESSAGES,
+            hostname: "localhost".to_owned(),
+            app_name: "mailsink".to_owned(),
+        }
+    }
+}
+
+/// Owns the storage thread: start it, hand out handles, shut it down.
+///
+/// Dropping the `Store` shuts it down too (see [`Store::shutdown`]).
+#[derive(Debug)]
+pub struct Store {
+    shared: Arc<Shared>,
+    /// `None` only after the thread was joined.
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A cheap, cloneable client of the store, usable from any thread.
+#[derive(Clone, Debug)]
+pub struct StoreHandle {
+    shared: Arc<Shared>,
+}
+
+/// What every handle shares: the one request sender and the names used in added headers.
+#[derive(Debug)]
+struct Shared {
+    /// The only sender into the storage thread's queue; `None` once the store is closed. Sending
+    /// happens under the read lock, closing takes the write lock, so no request can slip into the
+    /// queue after the close and be left unanswered.
+    requests: RwLock<Option<Sender<Request>>>,
+    hostname: String,
+    app_name: String,
+}
+
+impl Store {
+    /// Spawns the storage thread (named [`THREAD_NAME`]) with an empty store.
+    ///
+    /// # Errors
+    /// The OS refused to create the thread.
+    pub fn start(config: StoreConfig) -> std::io::Result<Self> {
+        let (sender, receiver) = crossbeam_channel::bounded(QUEUE_CAPACITY);
+        let shared = Arc::new(Shared {
+            requests: RwLock::new(Some(sender)),
+            hostname: config.hostname,
+            app_name: config.app_name,
+        });
+        let close_on_exit = CloseOnExit(Arc::clone(&shared));
+        let max_messages = config.max_messages;
+        let thread = thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || {
+                // Declared before `run` takes the receiver, so it drops after the receiver even
+                // when `run` unwinds: see `CloseOnExit`.
+                let _close_on_exit = close_on_exit;
+                actor::run(receiver, max_messages);
+            })?;
+        Ok(Self {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// A new client of this store.
+    #[must_use]
+    pub fn handle(&self) -> StoreHandle {
+        StoreHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Closes the store and waits for the storage thread to finish.
+    ///
+    /// Every request already queued is answered first; requests made afterwards, through any
+    /// handle, fail with [`StoreError::Closed`]. Handles may outlive the store.
+    ///
+    /// # Errors
+    /// The storage thread panicked; the payload is the panic's.
+    pub fn shutdown(mut self) -> thread::Result<()> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> thread::Result<()> {
+        // Order matters: close the queue first, so the thread's loop can end, then join.
+        self.shared.close();
+        match self.thread.take() {
+            Some(thread) => thread.join(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.stop().is_err() {
+            log::error!("the storage thread panicked");
+        }
+    }
+}
+
+impl StoreHandle {
+    /// Stores a message received over SMTP and returns its new ID.
+    ///
+    /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. The
+    /// stored bytes (trace headers added, see [`compose`]) are built on the calling thread, so
+    /// the storage thread stays cheap. Returns only after the store has accepted the message:
+    /// the SMTP session may answer `250` once this is `Ok`.
+    ///
+    /// # Errors
+    /// The store is closed, or (durable stores) the message could not be written.
+    pub fn deliver(&self, envelope: Envelope, data: Vec<u8>) -> Result<MessageId, StoreError> {
+        let received = SystemTime::now();
+        let id = MessageId::generate_at(received);
+        let stamp = Stamp {
+            id,
+            received,
+            hostname: &self.shared.hostname,
+            app_name: &self.shared.app_name,
+        };
+        let composed = compose::compose(&envelope, &data, &stamp);
+        drop(data);
+        let message = StoredMessage::new(id, received, envelope, Arc::from(composed));
+        self.call(|reply| Request::Deliver { message, reply })??;
+        Ok(id)
+    }
+
+    /// How many messages are stored, and how many of them are unread.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn count(&self) -> Result<Counts, StoreError> {
+        self.call(|reply| Request::Counts { reply })
+    }
+
+    /// Up to `limit` messages, newest first, skipping the `start` newest; with the counts taken
+    /// at the same moment.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn list(&self, start: usize, limit: usize) -> Result<Page, StoreError> {
+        self.call(|reply| Request::List {
+            start,
+            limit,
+            reply,
+        })
+    }
+
+    /// The message with this ID, if it is stored.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn get(&self, id: MessageId) -> Result<Option<Arc<StoredMessage>>, StoreError> {
+        self.call(|reply| Request::Get { id, reply })
+    }
+
+    /// The newest message, if any.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn latest(&self) -> Result<Option<Arc<StoredMessage>>, StoreError> {
+        self.call(|reply| Request::Latest { reply })
+    }
+
+    /// Marks these messages read (or unread); returns how many changed. Unknown IDs are skipped.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn set_read(&self, ids: &[MessageId], read: bool) -> Result<usize, StoreError> {
+        let selection = Selection::Ids(ids.to_vec());
+        self.call(|reply| Request::SetRead {
+            selection,
+            read,
+            reply,
+        })
+    }
+
+    /// Marks every message read (or unread); returns how many changed.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn set_all_read(&self, read: bool) -> Result<usize, StoreError> {
+        self.call(|reply| Request::SetRead {
+            selection: Selection::All,
+            read,
+            reply,
+        })
+    }
+
+    /// Deletes these messages; returns how many existed. Unknown IDs are skipped.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn delete(&self, ids: &[MessageId]) -> Result<usize, StoreError> {
+        let selection = Selection::Ids(ids.to_vec());
+        self.call(|reply| Request::Delete { selection, reply })
+    }
+
+    /// Deletes every message; returns how many there were.
+    ///
+    /// # Errors
+    /// The store is closed.
+    pub fn delete_all(&self) -> Result<usize, StoreError> {
+        self.call(|reply| Request::Delete {
+            selection: Selection::All,
+            reply,
+        })
+    }
+
+    /// Sends a request carrying a fresh reply channel and waits for the answer.
+    fn call<T>(&self, request: impl FnOnce(Sender<T>) -> Request) -> Result<T, StoreError> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.shared.send(request(reply))?;
+        // The storage thread answers every request it dequeues; if it died instead, the reply
+        // sender was dropped with the request and this returns at once.
+        answer.recv().map_err(|_| StoreError::Closed)
+    }
+}
+
+impl Shared {
+    fn send(&self, request: Request) -> Result<(), StoreError> {
+        let requests = self.requests.read().unwrap_or_else(PoisonError::into_inner);
+        let sender = requests.as_ref().ok_or(StoreError::Closed)?;
+        sender.send(request).map_err(|_| StoreError::Closed)
+    }
+
+    /// Drops the only sender: the storage thread drains the queue, then its loop ends.
+    fn close(&self) {
+        let sender = self
+            .requests
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(sender);
+    }
+}
+
+/// Owned by the storage thread; closes the store however the thread ends.
+///
+/// On a normal exit the store is already closed. If the thread panicked, its receiver is dropped
+/// first (it was moved into the loop), which wakes any sender blocked on a full queue; then this
+/// drops the last sender, which frees the queue and every reply sender still in it, so no
+/// requester waits forever.
+struct CloseOnExit(Arc<Shared>);
+
+impl Drop for CloseOnExit {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}

@@ -1,0 +1,409 @@
+//! Unit tests: message IDs, the memory store behind its thread, shutdown, errors.
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::{
+    Counts, Envelope, IdGenerator, MessageId, Store, StoreConfig, StoreError, StoreHandle,
+    StoredMessage, THREAD_NAME,
+};
+
+fn envelope(rcpt: &str) -> Envelope {
+    Envelope {
+        remote_addr: "127.0.0.1:5000".parse().unwrap(),
+        helo: "client.test".to_owned(),
+        esmtp: true,
+        tls: false,
+        auth_user: None,
+        mail_from: "from@client.test".to_owned(),
+        rcpt_to: vec![rcpt.to_owned()],
+        smtputf8: false,
+    }
+}
+
+fn start(max_messages: usize) -> Store {
+    Store::start(StoreConfig {
+        max_messages,
+        ..StoreConfig::default()
+    })
+    .unwrap()
+}
+
+fn deliver(handle: &StoreHandle, body: &str) -> MessageId {
+    let data = format!("To: r@x.test\r\nSubject: {body}\r\n\r\n{body}\r\n");
+    handle
+        .deliver(envelope("r@x.test"), data.into_bytes())
+        .unwrap()
+}
+
+fn ids(messages: &[Arc<StoredMessage>]) -> Vec<MessageId> {
+    messages.iter().map(|m| m.id()).collect()
+}
+
+// ---- message IDs ----
+
+#[test]
+fn ids_unique_and_ordered_across_threads() {
+    let generator = Arc::new(IdGenerator::new());
+    let per_thread: Vec<Vec<MessageId>> = thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let generator = Arc::clone(&generator);
+                s.spawn(move || (0..25_000).map(|_| generator.next()).collect::<Vec<_>>())
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut all = HashSet::new();
+    for sequence in &per_thread {
+        assert!(sequence.windows(2).all(|w| w[0] < w[1]), "not increasing");
+        assert!(sequence.windows(2).all(|w| w[0].as_str() < w[1].as_str()));
+        all.extend(sequence.iter().copied());
+    }
+    assert_eq!(all.len(), 100_000);
+}
+
+#[test]
+fn ids_within_one_millisecond_and_when_the_clock_steps_back() {
+    let generator = IdGenerator::with_seed(u128::MAX);
+    let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+    let first = generator.next_at(t);
+    let second = generator.next_at(t);
+    let earlier = generator.next_at(t - Duration::from_secs(60));
+    assert!(first < second && second < earlier);
+    assert_eq!(first.timestamp_ms(), 1_700_000_000_123);
+    // The seed's random part was all ones: the second ID carried into the next millisecond.
+    assert_eq!(second.timestamp_ms(), 1_700_000_000_124);
+    let later = generator.next_at(t + Duration::from_secs(1));
+    assert_eq!(later.timestamp_ms(), 1_700_000_001_123);
+    assert!(earlier < later);
+}
+
+#[test]
+fn id_text_form() {
+    let generator = IdGenerator::with_seed(0);
+    let id = generator.next_at(UNIX_EPOCH + Duration::from_millis(1_469_918_176_385));
+    // The timestamp of the ULID specification's example.
+    assert!(id.as_str().starts_with("01ARYZ6S41"), "{id}");
+    assert_eq!(id.as_str().len(), 26);
+    assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric()));
+    assert_eq!(id.to_string().parse::<MessageId>(), Ok(id));
+    assert_eq!(id.as_str().to_lowercase().parse::<MessageId>(), Ok(id));
+    assert_eq!(AsRef::<str>::as_ref(&id), id.to_string());
+    let max: MessageId = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ".parse().unwrap();
+    assert_eq!(max.timestamp_ms(), (1 << 48) - 1);
+}
+
+#[test]
+fn invalid_id_text_rejected() {
+    for bad in [
+        "",
+        "01ARYZ6S41",
+        "01ARYZ6S41TSV4RRFFQ69G5FAVX",
+        "01ARYZ6S41TSV4RRFFQ69G5FAU", // U is not in the alphabet
+        "01ARYZ6S41TSV4RRFFQ69G5FA/",
+        "81ARYZ6S41TSV4RRFFQ69G5FAV", // more than 128 bits
+        "01ARYZ6S41TSV4RRFFQ69G5FAé",
+    ] {
+        assert!(bad.parse::<MessageId>().is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn global_ids_carry_the_arrival_time() {
+    let before = SystemTime::now();
+    let id = MessageId::generate();
+    let ms = before.duration_since(UNIX_EPOCH).unwrap().as_millis();
+    assert!(u128::from(id.timestamp_ms()) >= ms);
+    assert!(MessageId::generate() > id);
+}
+
+// ---- the store ----
+
+#[test]
+fn delivered_message_is_stored_as_composed() {
+    let store = start(10);
+    let handle = store.handle();
+    let id = deliver(&handle, "hello");
+    let message = handle.get(id).unwrap().unwrap();
+    assert_eq!(message.id(), id);
+    assert_eq!(message.envelope(), &envelope("r@x.test"));
+    assert!(!message.is_read());
+    assert_eq!(message.size(), message.raw().len());
+    let raw = String::from_utf8(message.raw().to_vec()).unwrap();
+    assert!(raw.starts_with("Return-Path: <from@client.test>\r\nReceived: from client.test"));
+    assert!(raw.contains(&format!("by localhost (mailsink) with ESMTP id {id}\r\n")));
+    assert!(raw.ends_with("Subject: hello\r\n\r\nhello\r\n"));
+    let age = SystemTime::now()
+        .duration_since(message.received())
+        .unwrap();
+    assert!(age < Duration::from_secs(60));
+    assert!(handle.get(MessageId::generate()).unwrap().is_none());
+}
+
+#[test]
+fn oldest_pruned_beyond_max() {
+    let store = start(3);
+    let handle = store.handle();
+    let sent: Vec<MessageId> = (0..5).map(|i| deliver(&handle, &i.to_string())).collect();
+    let page = handle.list(0, 10).unwrap();
+    assert_eq!(ids(&page.messages), [sent[4], sent[3], sent[2]]);
+    assert_eq!(
+        page.counts,
+        Counts {
+            total: 3,
+            unread: 3
+        }
+    );
+    assert!(handle.get(sent[0]).unwrap().is_none());
+}
+
+#[test]
+fn pruned_messages_are_freed() {
+    let store = start(1);
+    let handle = store.handle();
+    let first = deliver(&handle, "first");
+    let kept = handle.get(first).unwrap().unwrap();
+    let weak = Arc::downgrade(&kept);
+    drop(kept);
+    deliver(&handle, "second");
+    assert!(
+        weak.upgrade().is_none(),
+        "the store still holds a pruned message"
+    );
+}
+
+#[test]
+fn zero_means_no_limit() {
+    let store = start(0);
+    let handle = store.handle();
+    for i in 0..600 {
+        deliver(&handle, &i.to_string());
+    }
+    assert_eq!(
+        handle.count().unwrap(),
+        Counts {
+            total: 600,
+            unread: 600
+        }
+    );
+}
+
+#[test]
+fn list_is_newest_first_and_pages() {
+    let store = start(0);
+    let handle = store.handle();
+    let sent: Vec<MessageId> = (0..7).map(|i| deliver(&handle, &i.to_string())).collect();
+    let newest_first: Vec<MessageId> = sent.iter().rev().copied().collect();
+    assert_eq!(
+        ids(&handle.list(0, 3).unwrap().messages),
+        newest_first[0..3]
+    );
+    assert_eq!(
+        ids(&handle.list(3, 3).unwrap().messages),
+        newest_first[3..6]
+    );
+    assert_eq!(ids(&handle.list(6, 3).unwrap().messages), newest_first[6..]);
+    assert!(handle.list(7, 3).unwrap().messages.is_empty());
+    assert!(handle.list(0, 0).unwrap().messages.is_empty());
+    assert_eq!(handle.list(99, 1).unwrap().counts.total, 7);
+    assert_eq!(handle.latest().unwrap().unwrap().id(), sent[6]);
+}
+
+#[test]
+fn read_state_and_counts() {
+    let store = start(0);
+    let handle = store.handle();
+    let sent: Vec<MessageId> = (0..4).map(|i| deliver(&handle, &i.to_string())).collect();
+    let snapshot = handle.get(sent[0]).unwrap().unwrap();
+    let unknown = MessageId::generate();
+    assert_eq!(
+        handle.set_read(&[sent[0], sent[1], unknown], true).unwrap(),
+        2
+    );
+    assert_eq!(
+        handle.set_read(&[sent[0]], true).unwrap(),
+        0,
+        "already read"
+    );
+    assert_eq!(
+        handle.count().unwrap(),
+        Counts {
+            total: 4,
+            unread: 2
+        }
+    );
+    assert!(handle.get(sent[0]).unwrap().unwrap().is_read());
+    assert!(!snapshot.is_read(), "a reader's snapshot does not change");
+    assert_eq!(handle.set_read(&[sent[1]], false).unwrap(), 1);
+    assert_eq!(handle.set_all_read(true).unwrap(), 3);
+    assert_eq!(
+        handle.count().unwrap(),
+        Counts {
+            total: 4,
+            unread: 0
+        }
+    );
+    assert_eq!(handle.set_all_read(false).unwrap(), 4);
+    assert_eq!(handle.count().unwrap().unread, 4);
+}
+
+#[test]
+fn delete_and_delete_all() {
+    let store = start(0);
+    let handle = store.handle();
+    let sent: Vec<MessageId> = (0..5).map(|i| deliver(&handle, &i.to_string())).collect();
+    handle.set_read(&[sent[1]], true).unwrap();
+    assert_eq!(
+        handle
+            .delete(&[sent[1], sent[2], MessageId::generate()])
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        handle.count().unwrap(),
+        Counts {
+            total: 3,
+            unread: 3
+        }
+    );
+    assert!(handle.get(sent[1]).unwrap().is_none());
+    assert_eq!(
+        ids(&handle.list(0, 10).unwrap().messages),
+        [sent[4], sent[3], sent[0]]
+    );
+    assert_eq!(handle.delete_all().unwrap(), 3);
+    assert_eq!(handle.count().unwrap(), Counts::default());
+    assert!(handle.latest().unwrap().is_none());
+    let after = deliver(&handle, "after");
+    assert_eq!(handle.latest().unwrap().unwrap().id(), after);
+}
+
+#[test]
+fn concurrent_deliveries_all_stored() {
+    let store = start(0);
+    let delivered: Vec<MessageId> = thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|t| {
+                let handle = store.handle();
+                s.spawn(move || {
+                    (0..50)
+                        .map(|i| deliver(&handle, &format!("{t}-{i}")))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let handle = store.handle();
+    assert_eq!(handle.count().unwrap().total, 400);
+    let stored: HashSet<MessageId> = ids(&handle.list(0, 1000).unwrap().messages)
+        .into_iter()
+        .collect();
+    assert_eq!(stored, delivered.into_iter().collect());
+}
+
+#[test]
+fn shutdown_joins_and_later_calls_fail_closed() {
+    let store = start(0);
+    let handle = store.handle();
+    let id = deliver(&handle, "before");
+    assert!(handle.get(id).unwrap().is_some());
+    store.shutdown().unwrap();
+    let err = handle
+        .deliver(envelope("r@x.test"), b"late".to_vec())
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Closed));
+    assert!(!err.is_insufficient_storage());
+    assert!(matches!(handle.count(), Err(StoreError::Closed)));
+}
+
+/// Deliveries racing the shutdown each end with a stored message or `Closed`: none hangs.
+#[test]
+fn shutdown_during_deliveries_answers_every_caller() {
+    let store = start(0);
+    let handles: Vec<StoreHandle> = (0..4).map(|_| store.handle()).collect();
+    thread::scope(|s| {
+        let workers: Vec<_> = handles
+            .iter()
+            .map(|handle| {
+                s.spawn(move || loop {
+                    match handle.deliver(envelope("r@x.test"), b"x".to_vec()) {
+                        Ok(_) => {}
+                        Err(StoreError::Closed) => break,
+                        Err(other) => panic!("unexpected {other}"),
+                    }
+                })
+            })
+            .collect();
+        // Let the workers get going (bounded, so a broken store fails instead of hanging),
+        // then close under them.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while handles[0].count().unwrap().total < 100 {
+            assert!(Instant::now() < deadline, "deliveries did not start");
+            thread::yield_now();
+        }
+        store.shutdown().unwrap();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn dropping_the_store_shuts_it_down() {
+    let store = start(0);
+    let handle = store.handle();
+    drop(store);
+    assert!(matches!(handle.latest(), Err(StoreError::Closed)));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn storage_thread_is_named() {
+    let store = start(0);
+    // A round trip proves the thread runs its loop, so it has named itself.
+    store.handle().count().unwrap();
+    let names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.unwrap().path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == THREAD_NAME), "{names:?}");
+    drop(store);
+}
+
+// ---- errors and debug output ----
+
+#[test]
+fn storage_errors_are_transient() {
+    let full = StoreError::from(io::Error::from(io::ErrorKind::StorageFull));
+    assert!(matches!(full, StoreError::Full));
+    assert!(full.is_insufficient_storage());
+    let other = StoreError::from(io::Error::from(io::ErrorKind::PermissionDenied));
+    assert!(matches!(other, StoreError::Io(_)));
+    assert!(other.is_insufficient_storage());
+    assert!(std::error::Error::source(&other).is_some());
+}
+
+#[test]
+fn debug_output_leaves_the_body_out() {
+    let store = start(0);
+    let handle = store.handle();
+    let id = handle
+        .deliver(
+            envelope("r@x.test"),
+            b"Subject: s\r\n\r\nsecret body".to_vec(),
+        )
+        .unwrap();
+    let message = handle.get(id).unwrap().unwrap();
+    let debug = format!("{message:?}");
+    assert!(!debug.contains("secret"), "{debug}");
+    assert!(debug.contains(id.as_str()));
+}

@@ -1,0 +1,310 @@
+//! The connection's byte stream: plain TCP, or TLS over TCP.
+//!
+//! [`Transport`] is what the session driver reads from and writes to. It holds no buffer of
+//! its own and no lock: the plaintext side is the bare `TcpStream`, the TLS side rustls's
+//! `StreamOwned`. Both handshake paths finish the handshake before returning, within one
+//! total deadline, by re-arming the socket timeouts with the time left before every read
+//! and write; a client that trickles bytes cannot stretch it.
+
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::{ProtocolVersion, ServerConfig, ServerConnection, StreamOwned};
+
+use crate::error::HandshakeError;
+
+/// The content type of a TLS handshake record, the first byte a TLS client sends.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// A connection's stream, before or after TLS.
+#[derive(Debug)]
+pub enum Transport {
+    /// Plain TCP: before STARTTLS, or with TLS off.
+    Plain(TcpStream),
+    /// TLS over TCP, with the handshake complete.
+    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+}
+
+impl From<TcpStream> for Transport {
+    fn from(tcp: TcpStream) -> Self {
+        Self::Plain(tcp)
+    }
+}
+
+impl Transport {
+    /// Implicit TLS (SMTPS, RFC 8314): the handshake comes before any SMTP.
+    ///
+    /// Waits for the client's first byte; if it does not start a TLS handshake record, fails
+    /// at once with [`HandshakeError::NotTls`] rather than waiting for more (a plaintext
+    /// client waits for a banner that will never come). Otherwise completes the handshake.
+    /// Both must happen within `timeout` in total. The socket's read and write timeouts are
+    /// restored afterwards. On error the caller drops the stream, which closes it.
+    pub fn accept_implicit(
+        tcp: TcpStream,
+        config: Arc<ServerConfig>,
+        timeout: Duration,
+    ) -> Result<Self, HandshakeError> {
+        let deadline = Deadline::after(timeout);
+        let saved = SocketTimeouts::of(&tcp).map_err(HandshakeError::Io)?;
+        let first_byte = peek_first_byte(&tcp, &deadline)?;
+        if first_byte != TLS_HANDSHAKE_RECORD {
+            return Err(HandshakeError::NotTls { first_byte });
+        }
+        handshake(tcp, config, &deadline, saved)
+    }
+
+    /// STARTTLS (RFC 3207): turns a plain connection into TLS, completing the handshake
+    /// within `timeout`.
+    ///
+    /// Call it right after writing `220 2.0.0 Ready to start TLS`, having discarded every
+    /// byte read but not yet processed: anything the client sent before its ClientHello must
+    /// not be executed (the CVE-2011-0411 class). The socket's read and write timeouts are
+    /// restored afterwards. On error the connection is lost and the caller closes it.
+    pub fn upgrade(
+        self,
+        config: Arc<ServerConfig>,
+        timeout: Duration,
+    ) -> Result<Self, HandshakeError> {
+        let tcp = match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(_) => return Err(HandshakeError::AlreadyTls),
+        };
+        let deadline = Deadline::after(timeout);
+        let saved = SocketTimeouts::of(&tcp).map_err(HandshakeError::Io)?;
+        handshake(tcp, config, &deadline, saved)
+    }
+
+    /// Whether the connection uses TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Self::Tls(_))
+    }
+
+    /// The negotiated protocol and cipher suite, for the log and the `Received:` header;
+    /// `None` on a plain connection.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        let Self::Tls(stream) = self else { return None };
+        let version = match stream.conn.protocol_version()? {
+            ProtocolVersion::TLSv1_3 => "TLSv1.3",
+            ProtocolVersion::TLSv1_2 => "TLSv1.2",
+            _ => "unknown",
+        };
+        let suite = stream.conn.negotiated_cipher_suite()?.suite();
+        let cipher = suite
+            .as_str()
+            .map_or_else(|| format!("{suite:?}"), str::to_owned);
+        Some(TlsInfo { version, cipher })
+    }
+
+    /// The TCP socket underneath, to set timeouts or read the peer address. Reading or
+    /// writing it directly would corrupt a TLS session.
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(stream) => stream.get_ref(),
+        }
+    }
+
+    /// Ends the connection politely: a TLS `close_notify` alert if TLS is up, then a TCP FIN.
+    /// Dropping the transport afterwards releases the socket.
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        if let Self::Tls(stream) = self {
+            stream.conn.send_close_notify();
+            stream.flush()?;
+        }
+        match self.tcp().shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(tcp) => tcp.read(buf),
+            Self::Tls(stream) => stream.read(buf),
+        }
+    }
+}
+
+/// Each `write` of a TLS transport becomes at least one TLS record, so write a whole batch
+/// of replies in one call; then `flush`, which is where a TLS transport reports a failed
+/// send.
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(tcp) => tcp.write(buf),
+            Self::Tls(stream) => stream.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Plain(tcp) => tcp.write_vectored(bufs),
+            Self::Tls(stream) => stream.write_vectored(bufs),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(tcp) => tcp.flush(),
+            Self::Tls(stream) => stream.flush(),
+        }
+    }
+}
+
+/// What a TLS session negotiated. Holds no secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub version: &'static str,
+    /// The cipher suite, as rustls names it, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+}
+
+/// As in a sendmail `Received:` header comment: `version=TLSv1.3 cipher=TLS13_...`.
+impl fmt::Display for TlsInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "version={} cipher={}", self.version, self.cipher)
+    }
+}
+
+/// Runs the server side of a handshake to completion, including sending the session
+/// tickets TLS 1.3 issues right after it.
+fn handshake(
+    mut tcp: TcpStream,
+    config: Arc<ServerConfig>,
+    deadline: &Deadline,
+    saved: SocketTimeouts,
+) -> Result<Transport, HandshakeError> {
+    let mut conn = ServerConnection::new(config).map_err(HandshakeError::Tls)?;
+    // The server speaks, then waits for the client, until the client's Finished arrives.
+    while conn.is_handshaking() {
+        send_pending(&mut conn, &mut tcp, deadline)?;
+        receive(&mut conn, &mut tcp, deadline)?;
+    }
+    send_pending(&mut conn, &mut tcp, deadline)?;
+    saved.restore(&tcp).map_err(HandshakeError::Io)?;
+    Ok(Transport::Tls(Box::new(StreamOwned::new(conn, tcp))))
+}
+
+/// Writes everything rustls has queued for the peer.
+fn send_pending(
+    conn: &mut ServerConnection,
+    tcp: &mut TcpStream,
+    deadline: &Deadline,
+) -> Result<(), HandshakeError> {
+    while conn.wants_write() {
+        deadline.arm(tcp)?;
+        match conn.write_tls(tcp) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(deadline.io(e)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads what the peer sent and processes it; on a protocol error, tells the peer why
+/// (rustls has queued the alert) before failing.
+fn receive(
+    conn: &mut ServerConnection,
+    tcp: &mut TcpStream,
+    deadline: &Deadline,
+) -> Result<(), HandshakeError> {
+    deadline.arm(tcp)?;
+    match conn.read_tls(tcp) {
+        Ok(0) => return Err(HandshakeError::Closed),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+        Err(e) => return Err(deadline.io(e)),
+    }
+    match conn.process_new_packets() {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let _best_effort = send_pending(conn, tcp, deadline);
+            Err(HandshakeError::Tls(error))
+        }
+    }
+}
+
+/// Waits for the client's first byte without consuming it.
+fn peek_first_byte(tcp: &TcpStream, deadline: &Deadline) -> Result<u8, HandshakeError> {
+    let mut byte = [0; 1];
+    loop {
+        deadline.arm(tcp)?;
+        match tcp.peek(&mut byte) {
+            Ok(0) => return Err(HandshakeError::Closed),
+            Ok(_) => return Ok(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(deadline.io(e)),
+        }
+    }
+}
+
+/// The moment a handshake must be complete by.
+struct Deadline {
+    at: Instant,
+    timeout: Duration,
+}
+
+impl Deadline {
+    fn after(timeout: Duration) -> Self {
+        Self {
+            at: Instant::now() + timeout,
+            timeout,
+        }
+    }
+
+    /// Sets both socket timeouts to the time left, or fails if none is.
+    fn arm(&self, tcp: &TcpStream) -> Result<(), HandshakeError> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.expired());
+        }
+        tcp.set_read_timeout(Some(left))
+            .map_err(HandshakeError::Io)?;
+        tcp.set_write_timeout(Some(left))
+            .map_err(HandshakeError::Io)
+    }
+
+    fn expired(&self) -> HandshakeError {
+        HandshakeError::TimedOut {
+            after: self.timeout,
+        }
+    }
+
+    /// Classifies a socket error: a timeout, the peer going away, or something else.
+    fn io(&self, error: io::Error) -> HandshakeError {
+        use io::ErrorKind::*;
+        match error.kind() {
+            WouldBlock | TimedOut => self.expired(),
+            UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe => {
+                HandshakeError::Closed
+            }
+            _ => HandshakeError::Io(error),
+        }
+    }
+}
+
+/// The caller's socket timeouts, put back once the handshake no longer needs the socket.
+struct SocketTimeouts {
+    read: Option<Duration>,
+    write: Option<Duration>,
+}
+
+impl SocketTimeouts {
+    fn of(tcp: &TcpStream) -> io::Result<Self> {
+        Ok(Self {
+            read: tcp.read_timeout()?,
+            write: tcp.write_timeout()?,
+        })
+    }
+
+    fn restore(&self, tcp: &TcpStream) -> io::Result<()> {
+        tcp.set_read_timeout(self.read)?;
+        tcp.set_write_timeout(self.write)
+    }
+}

@@ -1,0 +1,423 @@
+//! Handshakes over loopback: STARTTLS and implicit TLS with rustls and `openssl s_client`,
+//! and every way a client can fail to complete one: plaintext, silence, a stall, a
+//! trickle, a drop, an old protocol version.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::version::{TLS12, TLS13};
+use rustls::{ClientConnection, HandshakeKind, SupportedProtocolVersion};
+use smtp_tls::{HandshakeError, ReloadableTls, TlsSource, Transport};
+
+use crate::support::{
+    any_cert_client, client_handshake, connect, listen, next, read_line, run_bounded,
+    serve_implicit, talk, IO_TIMEOUT,
+};
+
+/// No test here waits this long for something that should be immediate.
+const PROMPT: Duration = Duration::from_secs(2);
+
+fn self_signed() -> Arc<ReloadableTls> {
+    let source = TlsSource::from_flags("sans:localhost,127.0.0.1", "").unwrap();
+    Arc::new(ReloadableTls::load(source).unwrap())
+}
+
+/// The server side of one implicit-TLS attempt: its outcome and how long it took.
+type Attempt = thread::JoinHandle<(Result<Transport, HandshakeError>, Duration)>;
+
+/// Accepts one connection and runs `accept_implicit` on it with `timeout`, timing it.
+fn implicit_once(timeout: Duration) -> (SocketAddr, Attempt) {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let start = Instant::now();
+        let result = Transport::accept_implicit(tcp, tls.current(), timeout);
+        (result, start.elapsed())
+    });
+    (addr, server)
+}
+
+/// The first flight of a real TLS 1.3 client: its ClientHello.
+fn client_hello() -> Vec<u8> {
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut conn = ClientConnection::new(any_cert_client(&[&TLS13]), name).unwrap();
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).unwrap();
+    assert_eq!(hello[0], 0x16);
+    hello
+}
+
+#[test]
+fn starttls_upgrades_after_a_plaintext_exchange() {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(7))).unwrap();
+        let mut plain = Transport::from(tcp);
+        plain.write_all(b"220 ready\r\n").unwrap();
+        assert_eq!(read_line(&mut plain), "EHLO client.test\r\n");
+        plain
+            .write_all(b"250-server.test\r\n250 STARTTLS\r\n")
+            .unwrap();
+        assert_eq!(read_line(&mut plain), "STARTTLS\r\n");
+        plain
+            .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+            .unwrap();
+        assert!(!plain.is_tls() && plain.tls_info().is_none());
+
+        let mut secure = plain
+            .upgrade(tls.current(), Duration::from_secs(5))
+            .unwrap();
+        assert!(secure.is_tls());
+        assert_eq!(
+            secure.tcp().read_timeout().unwrap(),
+            Some(Duration::from_secs(7))
+        );
+        let line = read_line(&mut secure);
+        secure.write_all(b"250 over TLS\r\n").unwrap();
+        secure.flush().unwrap();
+        secure.shutdown().unwrap();
+        let info = secure.tls_info().unwrap();
+        let again = secure.upgrade(tls.current(), Duration::from_secs(5));
+        (line, info, again.err())
+    });
+
+    let mut tcp = connect(addr);
+    assert_eq!(read_line(&mut tcp), "220 ready\r\n");
+    tcp.write_all(b"EHLO client.test\r\n").unwrap();
+    assert_eq!(read_line(&mut tcp), "250-server.test\r\n");
+    assert_eq!(read_line(&mut tcp), "250 STARTTLS\r\n");
+    tcp.write_all(b"STARTTLS\r\n").unwrap();
+    assert_eq!(read_line(&mut tcp), "220 2.0.0 Ready to start TLS\r\n");
+    let mut client = client_handshake(tcp, any_cert_client(&[&TLS13]), "localhost").unwrap();
+    client.write_all(b"EHLO client.test\r\n").unwrap();
+    assert_eq!(read_line(&mut client), "250 over TLS\r\n");
+    // `shutdown` sent close_notify: a clean end of stream, not a truncation error.
+    assert_eq!(client.read(&mut [0; 16]).unwrap(), 0);
+
+    let (line, info, again) = server.join().unwrap();
+    assert_eq!(line, "EHLO client.test\r\n");
+    assert_eq!(info.version, "TLSv1.3");
+    assert!(info.cipher.starts_with("TLS13_"), "{info}");
+    assert_eq!(
+        info.to_string(),
+        format!("version=TLSv1.3 cipher={}", info.cipher)
+    );
+    assert!(
+        matches!(again, Some(HandshakeError::AlreadyTls)),
+        "{again:?}"
+    );
+}
+
+/// CVE-2011-0411 at this layer: plaintext pipelined after STARTTLS is not part of the TLS
+/// session. If the caller failed to discard it, the handshake fails; it is never read as
+/// if it had come over TLS.
+#[test]
+fn plaintext_pipelined_after_starttls_never_enters_the_tls_session() {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut plain = Transport::from(tcp);
+        assert_eq!(read_line(&mut plain), "STARTTLS\r\n");
+        plain
+            .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+            .unwrap();
+        plain
+            .upgrade(tls.current(), Duration::from_secs(5))
+            .map(|_| ())
+    });
+    let mut tcp = connect(addr);
+    tcp.write_all(b"STARTTLS\r\nMAIL FROM:<x@y>\r\n").unwrap();
+    assert_eq!(read_line(&mut tcp), "220 2.0.0 Ready to start TLS\r\n");
+    let result = server.join().unwrap();
+    assert!(matches!(result, Err(HandshakeError::Tls(_))), "{result:?}");
+}
+
+#[test]
+fn a_plaintext_client_on_an_implicit_tls_port_is_closed_at_once() {
+    let (addr, server) = implicit_once(Duration::from_secs(10));
+    let mut tcp = connect(addr);
+    tcp.write_all(b"EHLO client.test\r\n").unwrap();
+    let start = Instant::now();
+    // Closed with unread data, so the client may see a reset instead of an end of stream.
+    let seen = tcp.read(&mut [0; 64]);
+    let client_waited = start.elapsed();
+    assert!(matches!(seen, Ok(0)) || seen.is_err(), "{seen:?}");
+    assert!(
+        client_waited < PROMPT,
+        "the client waited {client_waited:?}"
+    );
+
+    let (result, elapsed) = server.join().unwrap();
+    assert!(
+        matches!(result, Err(HandshakeError::NotTls { first_byte: b'E' })),
+        "{result:?}"
+    );
+    assert!(elapsed < PROMPT, "took {elapsed:?}");
+    let message = result.err().unwrap().to_string();
+    assert!(
+        message.starts_with("client did not start a TLS handshake (first byte 0x45"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_stalled_handshake_fails_at_the_deadline() {
+    let timeout = Duration::from_millis(300);
+    let (addr, server) = implicit_once(timeout);
+    let mut tcp = connect(addr);
+    tcp.write_all(&[0x16]).unwrap();
+    let (result, elapsed) = server.join().unwrap();
+    assert!(
+        matches!(result, Err(HandshakeError::TimedOut { after }) if after == timeout),
+        "{result:?}"
+    );
+    assert!(elapsed >= timeout && elapsed < PROMPT, "took {elapsed:?}");
+    drop(tcp);
+}
+
+#[test]
+fn a_silent_client_fails_at_the_deadline() {
+    let timeout = Duration::from_millis(300);
+    let (addr, server) = implicit_once(timeout);
+    let tcp = connect(addr);
+    let (result, elapsed) = server.join().unwrap();
+    assert!(
+        matches!(result, Err(HandshakeError::TimedOut { .. })),
+        "{result:?}"
+    );
+    assert!(elapsed >= timeout && elapsed < PROMPT, "took {elapsed:?}");
+    drop(tcp);
+}
+
+/// The deadline is for the whole handshake: a client sending one byte every 50 ms never
+/// lets a single read time out, yet is dropped when the deadline passes.
+#[test]
+fn a_trickling_client_fails_at_the_total_deadline() {
+    let timeout = Duration::from_millis(500);
+    let (addr, server) = implicit_once(timeout);
+    let mut tcp = connect(addr);
+    let trickler = thread::spawn(move || {
+        for byte in client_hello() {
+            if tcp.write_all(&[byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let (result, elapsed) = server.join().unwrap();
+    assert!(
+        matches!(result, Err(HandshakeError::TimedOut { .. })),
+        "{result:?}"
+    );
+    assert!(elapsed >= timeout && elapsed < PROMPT, "took {elapsed:?}");
+    trickler.join().unwrap();
+}
+
+#[test]
+fn a_client_dropping_inside_its_hello_is_noticed_at_once() {
+    let (addr, server) = implicit_once(Duration::from_secs(10));
+    let mut tcp = connect(addr);
+    tcp.write_all(&client_hello()[..10]).unwrap();
+    drop(tcp);
+    let (result, elapsed) = server.join().unwrap();
+    assert!(matches!(result, Err(HandshakeError::Closed)), "{result:?}");
+    assert!(elapsed < PROMPT, "took {elapsed:?}");
+}
+
+#[test]
+fn a_client_dropping_after_the_server_hello_is_noticed_at_once() {
+    let (addr, server) = implicit_once(Duration::from_secs(10));
+    let mut tcp = connect(addr);
+    tcp.write_all(&client_hello()).unwrap();
+    let mut flight = [0; 512];
+    assert!(tcp.read(&mut flight).unwrap() > 0);
+    assert_eq!(flight[0], 0x16, "ServerHello");
+    drop(tcp);
+    let (result, elapsed) = server.join().unwrap();
+    assert!(matches!(result, Err(HandshakeError::Closed)), "{result:?}");
+    assert!(elapsed < PROMPT, "took {elapsed:?}");
+}
+
+/// A TLS 1.0 ClientHello (no `supported_versions` extension) offering an ECDHE suite and
+/// the signature scheme of the server's P-256 key, so the version is the only mismatch.
+fn tls10_client_hello() -> Vec<u8> {
+    let mut body = vec![0x03, 0x01]; // client_version: TLS 1.0
+    body.extend([0x42; 32]); // random
+    body.push(0); // empty session id
+    body.extend([0x00, 0x02, 0xc0, 0x13]); // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+    body.extend([0x01, 0x00]); // null compression
+    body.extend([0x00, 0x08]); // extensions: signature_algorithms = [ecdsa_secp256r1_sha256]
+    body.extend([0x00, 0x0d, 0x00, 0x04, 0x00, 0x02, 0x04, 0x03]);
+    let mut handshake = vec![0x01, 0x00, 0x00, u8::try_from(body.len()).unwrap()];
+    handshake.extend(body);
+    let mut record = vec![
+        0x16,
+        0x03,
+        0x01,
+        0x00,
+        u8::try_from(handshake.len()).unwrap(),
+    ];
+    record.extend(handshake);
+    record
+}
+
+#[test]
+fn a_tls10_client_is_refused_with_a_protocol_version_alert() {
+    let (addr, server) = implicit_once(Duration::from_secs(5));
+    let mut tcp = connect(addr);
+    tcp.write_all(&tls10_client_hello()).unwrap();
+    let mut alert = Vec::new();
+    let _ = tcp.read_to_end(&mut alert);
+    let (result, _) = server.join().unwrap();
+    assert!(matches!(result, Err(HandshakeError::Tls(_))), "{result:?}");
+    // An alert record: fatal (2), protocol_version (70).
+    assert_eq!(alert.first(), Some(&0x15), "{alert:02x?}");
+    assert_eq!(alert.get(5..7), Some(&[2, 70][..]), "{alert:02x?}");
+}
+
+#[test]
+fn openssl_s_client_with_tls11_is_refused() {
+    let (addr, server) = implicit_once(Duration::from_secs(5));
+    let connect_to = addr.to_string();
+    let mut s_client = Command::new("openssl");
+    s_client.args([
+        "s_client",
+        "-connect",
+        &connect_to,
+        "-tls1_1",
+        "-cipher",
+        "DEFAULT@SECLEVEL=0",
+    ]);
+    let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
+    let (result, _) = server.join().unwrap();
+    assert!(matches!(result, Err(HandshakeError::Tls(_))), "{result:?}");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // A TLS 1.1 ClientHello has no signature_algorithms, so rustls may refuse it for that
+    // (alert 40) before it checks the version (alert 70); either way with an alert.
+    assert!(
+        stderr.contains("SSL alert number 40") || stderr.contains("SSL alert number 70"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn openssl_s_client_completes_implicit_tls() {
+    let (addr, server) = implicit_once(Duration::from_secs(5));
+    let connect_to = addr.to_string();
+    let mut s_client = Command::new("openssl");
+    s_client.args([
+        "s_client",
+        "-connect",
+        &connect_to,
+        "-servername",
+        "localhost",
+        "-brief",
+    ]);
+    let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
+    let (result, _) = server.join().unwrap();
+    let transport = result.unwrap();
+    assert_eq!(transport.tls_info().unwrap().version, "TLSv1.3");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Protocol version: TLSv1.3"), "{stderr}");
+}
+
+/// A minimal STARTTLS server for `openssl s_client -starttls smtp`.
+fn starttls_server(listener: TcpListener, tls: Arc<ReloadableTls>) -> (String, String) {
+    let (tcp, _) = listener.accept().unwrap();
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut plain = Transport::from(tcp);
+    plain.write_all(b"220 server.test ESMTP\r\n").unwrap();
+    let ehlo = read_line(&mut plain);
+    plain
+        .write_all(b"250-server.test\r\n250 STARTTLS\r\n")
+        .unwrap();
+    assert_eq!(read_line(&mut plain), "STARTTLS\r\n");
+    plain
+        .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+        .unwrap();
+    let mut secure = plain
+        .upgrade(tls.current(), Duration::from_secs(5))
+        .unwrap();
+    let after = read_line(&mut secure);
+    secure.write_all(b"221 2.0.0 Bye\r\n").unwrap();
+    secure.shutdown().unwrap();
+    (ehlo, after)
+}
+
+#[test]
+fn openssl_s_client_completes_starttls() {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let server = thread::spawn(move || starttls_server(listener, tls));
+    let connect_to = addr.to_string();
+    let mut s_client = Command::new("openssl");
+    s_client.args([
+        "s_client",
+        "-connect",
+        &connect_to,
+        "-starttls",
+        "smtp",
+        "-crlf",
+        "-brief",
+    ]);
+    // Not QUIT: s_client reads a line starting with Q as its own command to quit.
+    let output = run_bounded(&mut s_client, b"NOOP\n", IO_TIMEOUT);
+    let (ehlo, after) = server.join().unwrap();
+    assert!(ehlo.starts_with("EHLO "), "{ehlo}");
+    assert_eq!(after, "NOOP\r\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Protocol version: TLSv1.3"), "{stderr}");
+}
+
+fn resumes(version: &'static SupportedProtocolVersion) {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let (results, acceptor) = serve_implicit(listener, 2, move || tls.current(), IO_TIMEOUT);
+    let client_config = any_cert_client(&[version]);
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let mut client =
+            client_handshake(connect(addr), Arc::clone(&client_config), "localhost").unwrap();
+        talk(&mut client, "NOOP\r\n");
+        next(&results).unwrap();
+        kinds.push(client.conn.handshake_kind());
+    }
+    acceptor.join().unwrap();
+    assert_eq!(
+        kinds,
+        [Some(HandshakeKind::Full), Some(HandshakeKind::Resumed)]
+    );
+}
+
+#[test]
+fn tls13_sessions_resume() {
+    resumes(&TLS13);
+}
+
+#[test]
+fn tls12_sessions_resume() {
+    resumes(&TLS12);
+}
+
+#[test]
+fn a_tcp_stream_is_plain_until_upgraded() {
+    let (listener, addr) = listen();
+    let client = TcpStream::connect(addr).unwrap();
+    let (tcp, _) = listener.accept().unwrap();
+    let transport = Transport::from(tcp);
+    assert!(!transport.is_tls());
+    assert_eq!(
+        transport.tcp().peer_addr().unwrap(),
+        client.local_addr().unwrap()
+    );
+}

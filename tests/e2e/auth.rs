@@ -1,0 +1,1 @@
+//! SMTP AUTH end to end (being written).

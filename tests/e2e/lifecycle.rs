@@ -1,0 +1,146 @@
+//! Connection lifecycle: the connection cap (421), the timeouts, and a clean SIGTERM shutdown.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mailsink_tests::{mailsink_bin, wait_bounded, RawClient, TestServer};
+
+#[test]
+fn beyond_the_worker_pool_and_queue_clients_get_421() {
+    // One worker and a queue of one: the third concurrent client is refused.
+    let server = TestServer::start(&["--smtp-max-connections", "1"]);
+    let mut first = RawClient::connect(server.addr);
+    assert!(first.line().starts_with("220 "));
+    let mut queued = RawClient::connect(server.addr);
+    let mut refused = RawClient::connect(server.addr);
+    let started = Instant::now();
+    assert_eq!(
+        refused.line(),
+        "421 4.3.2 Too many connections, try again later"
+    );
+    assert!(refused.closed());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // When the first client leaves, the queued one is served.
+    first.send(b"QUIT\r\n");
+    assert!(first.line().starts_with("221 "));
+    assert!(
+        queued.line().starts_with("220 "),
+        "the queued client is served once a worker frees up"
+    );
+    queued.send(b"QUIT\r\n");
+    assert!(queued.line().starts_with("221 "));
+    assert_eq!(server.server().metrics().connections_refused, 1);
+}
+
+#[test]
+fn idle_and_slow_clients_are_timed_out() {
+    let server = TestServer::start(&["--smtp-timeout", "1"]);
+    let mut idle = RawClient::connect(server.addr);
+    assert!(idle.line().starts_with("220 "));
+    let started = Instant::now();
+    let goodbye = idle.line();
+    assert!(goodbye.starts_with("421 4.4.2 "), "{goodbye}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(idle.closed());
+
+    // Slowloris: a byte every 200 ms never completes a line within the command timeout.
+    let mut slow = RawClient::connect(server.addr);
+    assert!(slow.line().starts_with("220 "));
+    let started = Instant::now();
+    let mut closed_by_server = false;
+    for byte in b"NOOP NOOP NOOP NOOP NOOP NOOP NOOP NOOP".iter() {
+        if std::io::Write::write_all(&mut slow.stream(), &[*byte]).is_err() {
+            closed_by_server = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        if started.elapsed() > Duration::from_secs(4) {
+            break;
+        }
+    }
+    let reply = slow.line();
+    assert!(
+        closed_by_server || reply.starts_with("421 4.4.2 "),
+        "{reply}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "dropped by the command timeout"
+    );
+}
+
+#[test]
+fn sigterm_ends_open_sessions_with_421_and_exits_0() {
+    let port = free_port();
+    let child = Command::new(mailsink_bin())
+        .args([
+            "--smtp",
+            &format!("127.0.0.1:{port}"),
+            "--shutdown-timeout",
+            "1",
+        ])
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mailsink");
+    let addr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let mut client = connect_retry(addr);
+    assert!(client.line().starts_with("220 "));
+    client.send(b"EHLO c\r\n");
+    client.reply();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let goodbye = client.line();
+    assert_eq!(goodbye, "421 4.3.2 Service shutting down, try again later");
+    let out = wait_bounded(child, Duration::from_secs(10));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The port is free again: nothing was left running.
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn a_panicking_free_server_survives_garbage() {
+    let server = TestServer::start(&[]);
+    let mut client = RawClient::connect(server.addr);
+    client.line();
+    let mut junk: Vec<u8> = (0..=255u8).cycle().take(64 * 1024).collect();
+    junk.extend_from_slice(b"\r\nNOOP\r\n");
+    client.send(&junk);
+    let mut last = String::new();
+    for _ in 0..1000 {
+        last = client.line();
+        if last == "250 2.0.0 Ok" || last.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(last, "250 2.0.0 Ok");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn connect_retry(addr: std::net::SocketAddr) -> RawClient {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    RawClient::connect(addr)
+}
