@@ -53,6 +53,7 @@ mod id;
 mod memory;
 mod message;
 mod store;
+pub mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -60,3 +61,4 @@ pub use error::StoreError;
 pub use id::{IdGenerator, InvalidMessageId, MessageId};
 pub use message::{Counts, Envelope, Page, StoredMessage};
 pub use store::{Store, StoreConfig, StoreHandle, DEFAULT_MAX_MESSAGES, THREAD_NAME};
+pub use summary::{Address, Attachment, Checksums, Summary};

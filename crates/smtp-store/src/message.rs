@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::id::MessageId;
+use crate::summary::Summary;
 
 /// What the SMTP session learned about a message besides its content.
 ///
@@ -41,6 +42,7 @@ pub struct StoredMessage {
     received: SystemTime,
     envelope: Envelope,
     raw: Arc<[u8]>,
+    summary: Arc<Summary>,
     read: bool,
 }
 
@@ -53,8 +55,22 @@ impl StoredMessage {
             received,
             envelope,
             raw,
+            summary: Arc::default(),
             read: false,
         }
+    }
+
+    /// The same message with its parsed summary attached.
+    #[must_use]
+    pub fn with_summary(mut self, summary: Summary) -> Self {
+        self.summary = Arc::new(summary);
+        self
+    }
+
+    /// The parsed view the API shows.
+    #[must_use]
+    pub fn summary(&self) -> &Summary {
+        &self.summary
     }
 
     /// The message's ID.

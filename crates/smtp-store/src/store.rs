@@ -188,6 +188,14 @@ impl StoreHandle {
         self.call(|reply| Request::Get { id, reply })
     }
 
+    /// The raw bytes of a message, as stored (added headers included).
+    ///
+    /// # Errors
+    /// The store is closed, or (for a durable store) reading the message failed.
+    pub fn raw(&self, id: MessageId) -> Result<Option<Arc<[u8]>>, StoreError> {
+        Ok(self.get(id)?.map(|message| message.raw_shared()))
+    }
+
     /// The newest message, if any.
     ///
     /// # Errors
