@@ -42,6 +42,11 @@ fn ci() -> Result<(), String> {
             "warnings",
         ],
     )?;
+    // The end-to-end tests run the real binary; nextest builds only test targets.
+    run(
+        "cargo",
+        &["build", "--package", "smtp-bin", "--bin", "mailsink"],
+    )?;
     if has_nextest() {
         run(
             "cargo",
