@@ -1,6 +1,7 @@
 //! End-to-end tests: a real `mailsink` on loopback, driven by clients no one here wrote
 //! (Python's `smtplib`, `swaks`, the `lettre` crate) and by raw sockets for the abuse cases.
 
+mod abuse;
 mod auth;
 mod concurrency;
 mod lettre_client;

@@ -4,18 +4,21 @@
 //!   `cargo clippy --workspace --all-targets -D warnings` and every test (cargo-nextest when
 //!   present). This is the test command in the README and what `.ci/run` calls.
 //! - `cargo xtask deps`: only the install step (Debian packages; needs root for `apt-get`).
+//! - `cargo xtask fuzz TARGET|all SECONDS`: run the libFuzzer targets in `fuzz/` (bounded).
 
 use std::process::{Command, ExitCode};
 
 mod deps;
+mod fuzz;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("deps") => deps::install(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|deps>");
+            eprintln!("usage: cargo xtask <ci|deps|fuzz TARGET SECONDS>");
             return ExitCode::from(2);
         }
     };

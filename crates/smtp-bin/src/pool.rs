@@ -31,6 +31,8 @@ type Handler = dyn Fn(Job) + Send + Sync;
 #[derive(Debug, Default)]
 struct Counters {
     spawned: AtomicUsize,
+    /// Spawned but not yet waiting for their first job.
+    starting: AtomicUsize,
     idle: AtomicUsize,
     busy: AtomicUsize,
 }
@@ -83,15 +85,18 @@ impl Pool {
             Err(TrySendError::Disconnected(job)) => Err(job),
             // Workers spawned a moment ago may not be waiting yet: during a burst, give them a
             // short while before calling the pool saturated.
-            Err(TrySendError::Full(job))
-                if self.threads() < self.max || self.counters.idle.load(Ordering::Acquire) > 0 =>
-            {
-                sender
-                    .send_timeout(job, STARTUP_GRACE)
-                    .map_err(|err| err.into_inner())
-            }
+            Err(TrySendError::Full(job)) if self.capacity_coming() => sender
+                .send_timeout(job, STARTUP_GRACE)
+                .map_err(|err| err.into_inner()),
             Err(TrySendError::Full(job)) => Err(job),
         }
+    }
+
+    /// A worker is about to take a job: one is idle, starting up, or may still be spawned.
+    fn capacity_coming(&self) -> bool {
+        self.threads() < self.max
+            || self.counters.idle.load(Ordering::Acquire) > 0
+            || self.counters.starting.load(Ordering::Acquire) > 0
     }
 
     /// Connections being served right now.
@@ -112,6 +117,7 @@ impl Pool {
                     (n < self.max).then_some(n + 1)
                 });
         let Ok(index) = claimed else { return };
+        self.counters.starting.fetch_add(1, Ordering::AcqRel);
         let receiver = self.receiver.clone();
         let counters = Arc::clone(&self.counters);
         let handler = Arc::clone(&self.handler);
@@ -127,6 +133,7 @@ impl Pool {
                 .push(handle),
             Err(err) => {
                 self.counters.spawned.fetch_sub(1, Ordering::AcqRel);
+                self.counters.starting.fetch_sub(1, Ordering::AcqRel);
                 log::error!("cannot spawn an SMTP worker thread: {err}");
             }
         }
@@ -146,6 +153,7 @@ impl Pool {
 }
 
 fn worker(receiver: &Receiver<Job>, counters: &Counters, handler: &Handler) {
+    counters.starting.fetch_sub(1, Ordering::AcqRel);
     loop {
         counters.idle.fetch_add(1, Ordering::AcqRel);
         let job = receiver.recv();
