@@ -163,6 +163,7 @@ fn a_message_far_above_the_limit_keeps_memory_bounded() {
             "1",
             "--quiet",
         ])
+        .args(["--listen", "127.0.0.1:0"])
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::null())

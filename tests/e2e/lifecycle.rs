@@ -78,6 +78,8 @@ fn sigterm_ends_open_sessions_with_421_and_exits_0() {
             &format!("127.0.0.1:{port}"),
             "--shutdown-timeout",
             "1",
+            "--listen",
+            "127.0.0.1:0",
         ])
         .env_clear()
         .stdin(Stdio::null())

@@ -2,11 +2,13 @@
 //! (Python's `smtplib`, `swaks`, the `lettre` crate) and by raw sockets for the abuse cases.
 
 mod abuse;
+mod api;
 mod auth;
 mod concurrency;
 mod lettre_client;
 mod lifecycle;
 mod limits;
+mod maildir;
 mod smtplib;
 mod startup;
 mod swaks;

@@ -54,7 +54,7 @@ fn refused_combinations_exit_1_with_mailpit_text() {
         (vec!["--smtp".into(), "not-an-address".into()], vec![], "bind should be in the format of <ip>:<port>"),
         (with(&["--no-such-flag"]), vec![], "--no-such-flag"),
         (with(&["--smtp-tls-cert", &cert, "--smtp-tls-key", &cert]), vec![], "[smtp]"),
-        (with(&["--maildir", "/tmp/x"]), vec![], "--maildir is not available yet"),
+        (with(&["--maildir", &cert]), vec![], "[db] cannot open Maildir"),
         (with(&[]), vec![("MP_SMTP_REQUIRE_TLS", "maybe")], "MP_SMTP_REQUIRE_TLS"),
     ];
     for (args, env, expected) in cases {

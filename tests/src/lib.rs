@@ -20,7 +20,8 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a server with these extra flags (`--smtp 127.0.0.1:0` is added unless given).
+    /// Starts a server with these extra flags (`--smtp 127.0.0.1:0` and `--listen 127.0.0.1:0`
+    /// are added unless given).
     pub fn start(args: &[&str]) -> Self {
         Self::start_with_env(args, &[])
     }
@@ -29,6 +30,9 @@ impl TestServer {
         let mut all: Vec<std::ffi::OsString> = Vec::new();
         if !args.contains(&"--smtp") {
             all.extend(["--smtp".into(), "127.0.0.1:0".into()]);
+        }
+        if !args.contains(&"--listen") {
+            all.extend(["--listen".into(), "127.0.0.1:0".into()]);
         }
         all.extend(args.iter().map(Into::into));
         let env: Vec<(String, String)> = env
@@ -54,6 +58,16 @@ impl TestServer {
 
     pub fn store(&self) -> StoreHandle {
         self.server().store()
+    }
+
+    /// The HTTP API's address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.server().http_addr()
+    }
+
+    /// The HTTP API's base URL, `http://127.0.0.1:PORT`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr())
     }
 
     pub fn port(&self) -> u16 {

@@ -1,8 +1,10 @@
 //! Installs the real client tools the end-to-end tests drive, when they are missing.
 //!
-//! The list is the one place that says what the tests need; `.ci/run` calls this through
-//! `cargo xtask ci`. Without root it only reports what is missing.
+//! The lists are the one place that says what the tests need; `.ci/run` calls this through
+//! `cargo xtask ci`. Debian packages need root (without it this only reports what is missing);
+//! the Python and npm clients install as any user.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 /// (command that must exist, Debian package that provides it).
@@ -12,9 +14,25 @@ const DEBIAN: &[(&str, &str)] = &[
     ("curl", "curl"),
     ("python3", "python3"),
     ("htpasswd", "apache2-utils"),
+    ("pip3", "python3-pip"),
+    ("node", "nodejs"),
+    ("npm", "npm"),
 ];
 
+/// (module that must import, pinned PyPI requirement): Python API clients the tests drive.
+const PYPI: &[(&str, &str)] = &[("mailpit.client.api", "mailpit-api-client==1.0.0")];
+
+/// The npm project (under the workspace root) holding the JavaScript API clients, pinned by its
+/// committed `package-lock.json`, and a package that shows it is installed.
+const NPM_PROJECT: (&str, &str) = ("tests/js", "node_modules/mailpit-api/package.json");
+
 pub(crate) fn install() -> Result<(), String> {
+    install_debian()?;
+    install_pypi()?;
+    install_npm()
+}
+
+fn install_debian() -> Result<(), String> {
     let missing: Vec<&str> = DEBIAN
         .iter()
         .filter(|(tool, _)| !on_path(tool))
@@ -34,6 +52,52 @@ pub(crate) fn install() -> Result<(), String> {
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     crate::run("apt-get", &args)
+}
+
+fn install_pypi() -> Result<(), String> {
+    for &(module, requirement) in PYPI {
+        let importable = Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if importable {
+            continue;
+        }
+        let pip = ["-m", "pip", "install", "--quiet", requirement];
+        // A distribution's own Python refuses plain installs (PEP 668); the tests only need
+        // the package importable, so fall back to overriding that.
+        crate::run("python3", &pip).or_else(|_| {
+            let mut args = pip.to_vec();
+            args.push("--break-system-packages");
+            crate::run("python3", &args)
+        })?;
+    }
+    Ok(())
+}
+
+fn install_npm() -> Result<(), String> {
+    let (project, marker) = NPM_PROJECT;
+    let dir = workspace_root().join(project);
+    if dir.join(marker).is_file() {
+        return Ok(());
+    }
+    eprintln!("$ npm ci (in {project})");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .map_err(|err| format!("cannot run npm: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`npm ci` in {project} failed ({status})"))
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
 fn on_path(tool: &str) -> bool {

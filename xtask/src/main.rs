@@ -3,11 +3,15 @@
 //! - `cargo xtask ci`: install what the tests need if missing, then `cargo fmt --check`,
 //!   `cargo clippy --workspace --all-targets -D warnings` and every test (cargo-nextest when
 //!   present). This is the test command in the README and what `.ci/run` calls.
-//! - `cargo xtask deps`: only the install step (Debian packages; needs root for `apt-get`).
+//! - `cargo xtask deps`: only the install step (Debian packages, which need root for `apt-get`;
+//!   the PyPI and npm API clients the end-to-end tests drive).
 //! - `cargo xtask fuzz TARGET|all SECONDS`: run the libFuzzer targets in `fuzz/` (bounded).
+//! - `cargo xtask bench [--quick] [--only CELLS]`: mailsink side by side with reference servers
+//!   (see `docs/benchmarks.md`).
 
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod deps;
 mod fuzz;
 
@@ -17,8 +21,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("deps") => deps::install(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|deps|fuzz TARGET SECONDS>");
+            eprintln!(
+                "usage: cargo xtask <ci|deps|fuzz TARGET SECONDS|bench [--quick] [--only CELLS]>"
+            );
             return ExitCode::from(2);
         }
     };

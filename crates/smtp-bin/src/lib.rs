@@ -6,6 +6,7 @@
 pub mod config;
 mod connections;
 mod driver;
+mod http;
 pub mod metrics;
 mod pool;
 mod reload;

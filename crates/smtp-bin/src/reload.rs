@@ -2,10 +2,11 @@
 //! SIGHUP and when they change on disk. A broken new file keeps the old one and logs one line;
 //! open connections are never touched, new ones get the new material.
 
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use smtp_auth::Credentials;
@@ -20,13 +21,22 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 pub(crate) struct Reloader {
     services: Arc<Services>,
     auth_file: Option<PathBuf>,
+    /// The credentials file's [`stamp`] when it was last loaded.
+    auth_stamp: Mutex<Option<u64>>,
 }
 
 impl Reloader {
-    pub(crate) fn new(services: Arc<Services>, auth_file: Option<PathBuf>) -> Self {
+    /// `auth_file` comes with the [`stamp`] it had *before* the credentials in use were read
+    /// from it, so a change racing with start-up is still noticed.
+    pub(crate) fn new(services: Arc<Services>, auth_file: Option<(PathBuf, Option<u64>)>) -> Self {
+        let (auth_file, auth_stamp) = match auth_file {
+            Some((path, stamp)) => (Some(path), stamp),
+            None => (None, None),
+        };
         Self {
             services,
             auth_file,
+            auth_stamp: Mutex::new(auth_stamp),
         }
     }
 
@@ -53,6 +63,11 @@ impl Reloader {
         else {
             return;
         };
+        // Stamp first, also on failure: a broken file is reported once, not every poll.
+        *self
+            .auth_stamp
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = stamp(path);
         match Credentials::from_file(path) {
             Ok(credentials) => {
                 let cram = credentials.has_plain_users();
@@ -84,7 +99,6 @@ impl Reloader {
     }
 
     fn watch_loop(&self, stopped: &Receiver<()>) {
-        let mut auth_stamp = self.auth_file.as_deref().and_then(stamp);
         loop {
             match stopped.recv_timeout(WATCH_INTERVAL) {
                 Err(RecvTimeoutError::Timeout) => {}
@@ -101,8 +115,13 @@ impl Reloader {
             }
             if let Some(path) = &self.auth_file {
                 let now = stamp(path);
-                if now != auth_stamp {
-                    auth_stamp = now;
+                let mut last = self
+                    .auth_stamp
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if now != *last {
+                    *last = now;
+                    drop(last);
                     log::info!("[smtpd] credentials file changed on disk");
                     self.reload_credentials();
                 }
@@ -111,8 +130,11 @@ impl Reloader {
     }
 }
 
-/// Modification time and length: enough to notice an edited or replaced file.
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+/// A hash of the file's contents. Credentials files are small, and a content hash notices a
+/// rewrite that keeps the length and lands within one file-time tick, which mtime and size miss.
+pub(crate) fn stamp(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Some(hasher.finish())
 }

@@ -6,9 +6,10 @@
 //!       │ full: 421 4.3.2                  └─ worker N ─┘     (each request has its reply channel)
 //! ```
 //!
-//! Shutdown order: stop the acceptors (no new sessions), wait up to the grace time for sessions to
-//! end, interrupt the rest (they answer `421 4.3.2`), join the workers, then close and join the
-//! store, so every message that got `250` has been handed over before the process exits.
+//! Shutdown order: stop the acceptors (no new sessions) and the HTTP API (see `http.rs`), wait
+//! up to the grace time for sessions to end, interrupt the rest (they answer `421 4.3.2`), join
+//! the workers, then close and join the store, so every message that got `250` has been handed
+//! over before the process exits.
 
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -37,8 +38,6 @@ const MAX_ACCEPT_QUEUE: usize = 64;
 /// Why the server did not start; the binary prints it on one line and exits 1.
 #[derive(Debug)]
 pub enum StartError {
-    /// A feature whose flag was given is not built yet.
-    Unavailable(&'static str),
     Bind {
         what: &'static str,
         addr: SocketAddr,
@@ -46,21 +45,24 @@ pub enum StartError {
     },
     Tls(smtp_tls::TlsError),
     Auth(smtp_auth::LoadError),
+    /// The `--ui-auth-file` / `MP_UI_AUTH` credentials did not load.
+    UiAuth(smtp_auth::LoadError),
     Thread(io::Error),
+    /// The message store could not start (a Maildir that cannot be created or read).
+    Store(io::Error),
 }
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Unavailable(flag) => {
-                write!(f, "{flag} is not available yet in this build of mailsink")
-            }
             Self::Bind { what, addr, source } => {
                 write!(f, "[{what}] cannot listen on {addr}: {source}")
             }
             Self::Tls(err) => write!(f, "[smtp] {err}"),
             Self::Auth(err) => write!(f, "[smtp] {err}"),
+            Self::UiAuth(err) => write!(f, "[http] {err}"),
             Self::Thread(err) => write!(f, "cannot start a thread: {err}"),
+            Self::Store(err) => write!(f, "[db] {err}"),
         }
     }
 }
@@ -78,6 +80,9 @@ pub struct Server {
     pool: Arc<Pool>,
     reloader: Arc<Reloader>,
     watcher: Option<(Sender<()>, JoinHandle<()>)>,
+    http_addr: SocketAddr,
+    /// The HTTP API; dropped (stopped) before the store, since it can deliver and delete.
+    http: Option<smtp_http::HttpServer>,
     // Dropped last: the store closes only after every worker that could deliver is gone.
     store: Option<Store>,
 }
@@ -94,15 +99,16 @@ impl RecipientFilter for RegexFilter {
 impl Server {
     /// Binds the listeners and starts every thread.
     pub fn start(config: &Config) -> Result<Server, StartError> {
-        refuse_unavailable(config)?;
         let tls = load_tls(config)?;
         let (auth, auth_file) = load_auth(config)?;
         let store = Store::start(StoreConfig {
             max_messages: config.max_messages,
+            max_age: config.max_age,
+            maildir: config.maildir.clone(),
             hostname: config.hostname.clone(),
             app_name: "mailsink".to_owned(),
         })
-        .map_err(StartError::Thread)?;
+        .map_err(StartError::Store)?;
         let session_config = session_config(config, &auth);
         let timeouts = Timeouts {
             command: config.command_timeout,
@@ -133,6 +139,8 @@ impl Server {
             Some(l) => Some(l.local_addr().map_err(StartError::Thread)?),
             None => None,
         };
+        let http = crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
+        let http_addr = http.local_addr();
         let stopping = Arc::new(AtomicBool::new(false));
         let reloader = Arc::new(Reloader::new(Arc::clone(&services), auth_file));
         let mut server = Server {
@@ -144,6 +152,8 @@ impl Server {
             pool,
             reloader,
             watcher: None,
+            http_addr,
+            http: Some(http),
             store: Some(store),
         };
         server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
@@ -171,6 +181,11 @@ impl Server {
         self.smtps_addr
     }
 
+    /// The bound HTTP API address (`--listen`; useful with port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
     /// A handle to the message store.
     pub fn store(&self) -> StoreHandle {
         self.services.store.clone()
@@ -195,6 +210,11 @@ impl Server {
     /// and closes the store after the last worker.
     pub fn shutdown(mut self, grace: Duration) {
         self.stop_acceptors();
+        // HTTP requests can deliver and delete: the API stops (answering what it is answering)
+        // long before the store closes.
+        if let Some(http) = self.http.take() {
+            http.shutdown();
+        }
         self.stop_watcher();
         let deadline = Instant::now() + grace;
         while self.services.connections.open() > 0 && Instant::now() < deadline {
@@ -313,7 +333,7 @@ fn loopback(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, addr.port())
 }
 
-fn bind(
+pub(crate) fn bind(
     what: &'static str,
     addr: SocketAddr,
     fallback: Option<SocketAddr>,
@@ -336,21 +356,6 @@ fn bind(
                 source: err,
             }),
         },
-    }
-}
-
-/// Flags that parse but whose feature is not built yet: refuse rather than ignore them.
-fn refuse_unavailable(config: &Config) -> Result<(), StartError> {
-    let unavailable = [
-        (config.maildir.is_some(), "--maildir"),
-        (config.max_age.is_some(), "--max-age"),
-        (config.ui_auth.is_some(), "--ui-auth-file / MP_UI_AUTH"),
-        (config.api_cors.is_some(), "--api-cors"),
-        (!config.http_addr_is_default, "--listen (the HTTP API)"),
-    ];
-    match unavailable.iter().find(|(set, _)| *set) {
-        Some((_, flag)) => Err(StartError::Unavailable(flag)),
-        None => Ok(()),
     }
 }
 
@@ -381,13 +386,21 @@ fn load_tls(config: &Config) -> Result<Option<Arc<ReloadableTls>>, StartError> {
     Ok(Some(Arc::new(tls)))
 }
 
-fn load_auth(config: &Config) -> Result<(AuthMode, Option<PathBuf>), StartError> {
+/// A credentials file to watch, with its content stamp from before it was read.
+type WatchedFile = (PathBuf, Option<u64>);
+
+/// The credentials mode, and the file to watch.
+fn load_auth(config: &Config) -> Result<(AuthMode, Option<WatchedFile>), StartError> {
     if config.auth_accept_any {
         return Ok((AuthMode::AcceptAny, None));
     }
     let (credentials, file) = match &config.auth {
         None => return Ok((AuthMode::Disabled, None)),
-        Some(AuthSource::File(path)) => (Credentials::from_file(path), Some(path.clone())),
+        Some(AuthSource::File(path)) => {
+            // Stamp first: a change between this read and the watcher's start is still seen.
+            let stamp = crate::reload::stamp(path);
+            (Credentials::from_file(path), Some((path.clone(), stamp)))
+        }
         Some(AuthSource::Inline(text)) => (Credentials::parse_inline(text.expose()), None),
     };
     let credentials = credentials.map_err(StartError::Auth)?;

@@ -1,16 +1,31 @@
 //! The storage thread's side: the requests it takes and the loop that answers them.
 //!
-//! One thread owns the index and serves requests one at a time, in arrival order, so the index
-//! needs no lock. Every request carries its own reply sender; the loop answers each and moves on.
+//! One thread owns the [`Backend`] and serves requests one at a time, in arrival order, so the
+//! index needs no lock. Every request carries its own reply sender; the loop answers each and
+//! moves on.
+//!
+//! **Group commit.** A delivery takes every delivery queued right behind it (up to
+//! [`MAX_GROUP`]) and stores them together: a durable store then writes them all and syncs its
+//! directory once, and every one is acknowledged only once all of them are on disk. The first
+//! request of another kind ends the group; it is served right after, so requests still take
+//! effect in arrival order.
+//!
+//! **Age limit.** With a maximum age, the loop waits for requests only until the next sweep is
+//! due (`recv_deadline`), sweeps, and carries on; a busy queue does not postpone a sweep.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::backend::Backend;
 use crate::error::StoreError;
 use crate::id::MessageId;
-use crate::memory::{Memory, Selection};
+use crate::memory::Selection;
 use crate::message::{Counts, Page, StoredMessage};
+
+/// The most deliveries stored (and synced) as one group.
+const MAX_GROUP: usize = 128;
 
 /// A request to the storage thread, with the sender its answer goes back on.
 #[derive(Debug)]
@@ -47,58 +62,102 @@ pub(crate) enum Request {
 
 /// The storage thread's body. Returns once every sender is gone and the queue is drained, so
 /// every request accepted into the queue is answered.
-pub(crate) fn run(requests: Receiver<Request>, max_messages: usize) {
-    let mut memory = Memory::new(max_messages);
-    log::debug!("storage thread started (max {max_messages} messages, 0 = no limit)");
-    for request in requests {
-        serve(&mut memory, request);
+pub(crate) fn run(requests: &Receiver<Request>, mut backend: Backend) {
+    log::debug!("storage thread started");
+    let sweep_every = backend.sweep_interval();
+    let mut next_sweep = sweep_every.map(|every| Instant::now() + every);
+    loop {
+        if let (Some(every), Some(due)) = (sweep_every, next_sweep) {
+            if Instant::now() >= due {
+                backend.prune_expired();
+                next_sweep = Some(Instant::now() + every);
+            }
+        }
+        let received = match next_sweep {
+            Some(due) => requests.recv_deadline(due),
+            None => requests.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let mut next = match received {
+            Ok(request) => Some(request),
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        while let Some(request) = next {
+            next = serve(&mut backend, request, requests);
+        }
     }
-    let counts = memory.counts();
-    log::debug!("storage thread stopped with {} messages", counts.total);
+    log::debug!(
+        "storage thread stopped with {} messages",
+        backend.counts().total
+    );
 }
 
-/// Applies one request and answers it. A requester that has gone away no longer wants its
-/// answer, so a failed reply is not an error.
-fn serve(memory: &mut Memory, request: Request) {
+/// Applies one request and answers it; returns a request it took from the queue but did not
+/// serve (the one that ended a delivery group). A requester that has gone away no longer wants
+/// its answer, so a failed reply is not an error.
+fn serve(backend: &mut Backend, request: Request, queue: &Receiver<Request>) -> Option<Request> {
     match request {
         Request::Deliver { message, reply } => {
-            let _ = reply.send(deliver(memory, message));
+            return deliver_group(backend, message, reply, queue)
         }
         Request::Counts { reply } => {
-            let _ = reply.send(memory.counts());
+            let _ = reply.send(backend.counts());
         }
         Request::List {
             start,
             limit,
             reply,
         } => {
-            let _ = reply.send(memory.page(start, limit));
+            let _ = reply.send(backend.page(start, limit));
         }
         Request::Get { id, reply } => {
-            let _ = reply.send(memory.get(id));
+            let _ = reply.send(backend.get(id));
         }
         Request::Latest { reply } => {
-            let _ = reply.send(memory.latest());
+            let _ = reply.send(backend.latest());
         }
         Request::SetRead {
             selection,
             read,
             reply,
         } => {
-            let _ = reply.send(memory.set_read(&selection, read));
+            let _ = reply.send(backend.set_read(&selection, read));
         }
         Request::Delete { selection, reply } => {
-            let _ = reply.send(memory.delete(&selection));
+            let _ = reply.send(backend.delete(&selection));
         }
     }
+    None
 }
 
-/// Keeps a delivered message. The memory store cannot fail; a durable store writes (and, with
-/// group commit, syncs) here before the answer goes back, and its errors travel in the reply.
-fn deliver(memory: &mut Memory, message: StoredMessage) -> Result<(), StoreError> {
-    let id = message.id();
-    let size = message.size();
-    let pruned = memory.insert(message);
-    log::debug!("stored {id} ({size} bytes), pruned {pruned}");
-    Ok(())
+/// Stores `first` with the deliveries queued behind it, then acknowledges each.
+fn deliver_group(
+    backend: &mut Backend,
+    first: StoredMessage,
+    reply: Sender<Result<(), StoreError>>,
+    queue: &Receiver<Request>,
+) -> Option<Request> {
+    let mut messages = vec![first];
+    let mut replies = vec![reply];
+    let mut held = None;
+    while messages.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(Request::Deliver { message, reply }) => {
+                messages.push(message);
+                replies.push(reply);
+            }
+            Ok(other) => {
+                held = Some(other);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    if messages.len() > 1 {
+        log::trace!("[db] storing a group of {} messages", messages.len());
+    }
+    for (reply, result) in replies.into_iter().zip(backend.deliver(messages)) {
+        let _ = reply.send(result);
+    }
+    held
 }

@@ -4,26 +4,37 @@
 //!
 //! ```text
 //!  SMTP workers, HTTP workers          storage thread "mailsink-store"
-//!  (StoreHandle clones)                (owns the index; no locks)
+//!  (StoreHandle clones)                (owns the index and the Maildir; no locks)
 //!
-//!  deliver(): compose bytes here ─┐
-//!  count(), list(), get(), ...  ──┼─► bounded(1024) ─► for request in queue {
-//!                                 │                        apply to the index
-//!         reply ◄── bounded(1) ◄──┘ (one per request) ◄─── answer on the request's reply channel
-//!                                                      }
+//!  deliver(): compose + summarize ─┐
+//!  count(), list(), get(), ...  ───┼─► bounded(1024) ─► loop {
+//!                                  │                       take a request (and, for a delivery,
+//!                                  │                         every delivery queued behind it)
+//!                                  │                       write + sync files (Maildir)
+//!                                  │                       apply to the index
+//!         reply ◄── bounded(1) ◄───┘ (one per request) ◄── answer each on its reply channel
+//!                                                       }
 //! ```
 //!
-//! - [`Store::start`] spawns the named thread and owns it; [`Store::handle`] gives out
-//!   [`StoreHandle`]s, cheap to clone and `Send + Sync`.
+//! - [`Store::start`] opens the backend (loading a Maildir), spawns the named thread and owns
+//!   it; [`Store::handle`] gives out [`StoreHandle`]s, cheap to clone and `Send + Sync`.
 //! - Each request carries its own `bounded(1)` reply channel, so answers never cross and a caller
 //!   blocks only on its own answer. The request queue is bounded: when it is full, callers wait
 //!   (back-pressure) instead of memory growing.
-//! - [`StoreHandle::deliver`] builds the stored bytes ([`compose`]) on the calling thread, so the
-//!   storage thread only inserts; it returns after the storage thread has acknowledged, and only
-//!   then may the SMTP session answer `250`.
+//! - [`StoreHandle::deliver`] builds the stored bytes ([`compose`]) and the parsed
+//!   [`Summary`] ([`summary`]) on the calling thread, so the storage thread only stores; it
+//!   returns after the storage thread has acknowledged, and only then may the SMTP session
+//!   answer `250`.
+//! - Two backends behind the same handle. The default keeps messages in memory. With
+//!   [`StoreConfig::maildir`] every message is a file in a standard Maildir, written with
+//!   tmp-then-rename and group-committed `fsync`s before it is acknowledged, its read state the
+//!   `S` flag, and the index rebuilt from the files at start (see `maildir/mod.rs`). Only
+//!   summaries, paths and flags stay in memory; bytes are read from the file when asked for.
+//!   Write failures come back as [`StoreError::Full`] or [`StoreError::Io`], with no file left.
 //! - The store keeps the newest [`StoreConfig::max_messages`] (0: all), pruning the oldest on
-//!   insert. Messages are shared as `Arc<StoredMessage>`, so a reader's copy is a snapshot and a
-//!   pruned message's memory goes as soon as its last reader drops it.
+//!   insert, and with [`StoreConfig::max_age`] sweeps out old messages at start and then
+//!   periodically. Readers get `Arc<StoredMessage>` snapshots: a later change in the store does
+//!   not show in a copy already handed out.
 //!
 //! # Shutdown order
 //!
@@ -38,18 +49,13 @@
 //!
 //! If the storage thread ever panicked, its exit guard closes the queue the same way, and every
 //! waiting caller gets [`StoreError::Closed`] instead of blocking forever.
-//!
-//! # A durable store later
-//!
-//! The Maildir store (`--maildir`) fits behind the same handle: the storage thread writes each
-//! delivered message (tmp file, then rename) before answering, and can batch the fsyncs of the
-//! deliveries already queued (drain with `try_iter`, write all, fsync once, answer all). Its
-//! failures travel back as [`StoreError::Full`] or [`StoreError::Io`].
 
 mod actor;
+mod backend;
 pub mod compose;
 mod error;
 mod id;
+mod maildir;
 mod memory;
 mod message;
 mod store;
@@ -61,4 +67,4 @@ pub use error::StoreError;
 pub use id::{IdGenerator, InvalidMessageId, MessageId};
 pub use message::{Counts, Envelope, Page, StoredMessage};
 pub use store::{Store, StoreConfig, StoreHandle, DEFAULT_MAX_MESSAGES, THREAD_NAME};
-pub use summary::{Address, Attachment, Checksums, Summary};
+pub use summary::{part, summarize, Address, Attachment, Checksums, Part, Summary};

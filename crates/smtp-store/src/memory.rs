@@ -1,10 +1,13 @@
-//! The in-memory index: every kept message, ordered by ID, newest pruned last.
+//! The in-memory index: every kept message, ordered by ID, oldest pruned first.
 //!
-//! Plain data with no threads or channels, owned by the storage thread. A durable backend keeps
-//! this same index and adds its writes around it.
+//! Plain data with no threads or channels, owned by the storage thread. Both stores use it: the
+//! memory store keeps the bytes in the entries, the Maildir store keeps file locations and does
+//! its file operations through the `_with` methods, which change an entry only when the file
+//! operation succeeded.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::id::MessageId;
 use crate::message::{Counts, Page, StoredMessage};
@@ -17,9 +20,12 @@ pub(crate) enum Selection {
 }
 
 /// Messages keyed by ID (IDs sort by arrival), with the unread count kept alongside.
+///
+/// Readers get a fresh `Arc` copy of an entry (cheap: the entry is a handle), so a copy handed
+/// out is a snapshot and the index's own entries are never shared.
 #[derive(Debug)]
 pub(crate) struct Memory {
-    messages: BTreeMap<MessageId, Arc<StoredMessage>>,
+    messages: BTreeMap<MessageId, StoredMessage>,
     unread: usize,
     /// Most messages kept; 0 means no limit.
     max_messages: usize,
@@ -34,14 +40,39 @@ impl Memory {
         }
     }
 
-    /// Stores `message`, then drops the oldest messages beyond the limit; returns how many.
-    pub(crate) fn insert(&mut self, message: StoredMessage) -> usize {
-        let message = Arc::new(message);
+    /// Stores `message` (replacing one with the same ID) without pruning.
+    pub(crate) fn insert(&mut self, message: StoredMessage) {
         self.count_in(&message);
         if let Some(old) = self.messages.insert(message.id(), message) {
             self.count_out(&old);
         }
-        self.prune()
+    }
+
+    /// Removes the oldest messages beyond the limit and returns them, oldest first.
+    pub(crate) fn prune_excess(&mut self) -> Vec<StoredMessage> {
+        let mut pruned = Vec::new();
+        while self.max_messages != 0 && self.messages.len() > self.max_messages {
+            let Some((_, oldest)) = self.messages.pop_first() else {
+                break;
+            };
+            self.count_out(&oldest);
+            pruned.push(oldest);
+        }
+        pruned
+    }
+
+    /// Removes the messages received before `cutoff` and returns them, oldest first.
+    pub(crate) fn prune_before(&mut self, cutoff: SystemTime) -> Vec<StoredMessage> {
+        let mut pruned = Vec::new();
+        while let Some(entry) = self.messages.first_entry() {
+            if entry.get().received() >= cutoff {
+                break;
+            }
+            let oldest = entry.remove();
+            self.count_out(&oldest);
+            pruned.push(oldest);
+        }
+        pruned
     }
 
     pub(crate) fn counts(&self) -> Counts {
@@ -59,7 +90,7 @@ impl Memory {
             .rev()
             .skip(start)
             .take(limit)
-            .cloned()
+            .map(|message| Arc::new(message.clone()))
             .collect();
         Page {
             counts: self.counts(),
@@ -68,74 +99,80 @@ impl Memory {
     }
 
     pub(crate) fn get(&self, id: MessageId) -> Option<Arc<StoredMessage>> {
-        self.messages.get(&id).cloned()
+        self.messages.get(&id).map(|m| Arc::new(m.clone()))
     }
 
     pub(crate) fn latest(&self) -> Option<Arc<StoredMessage>> {
-        self.messages.last_key_value().map(|(_, m)| Arc::clone(m))
+        self.messages
+            .last_key_value()
+            .map(|(_, m)| Arc::new(m.clone()))
     }
 
     /// Marks the selected messages read or unread; returns how many changed state.
     pub(crate) fn set_read(&mut self, selection: &Selection, read: bool) -> usize {
-        let ids: Vec<MessageId> = match selection {
-            Selection::All => self.messages.keys().copied().collect(),
-            Selection::Ids(ids) => ids.clone(),
-        };
-        ids.into_iter()
-            .filter(|&id| self.set_one_read(id, read))
-            .count()
+        self.set_read_with(selection, read, |_| true)
+    }
+
+    /// Like [`set_read`](Self::set_read), but each change happens only if `apply` (called with
+    /// the message before the change) returns true.
+    pub(crate) fn set_read_with(
+        &mut self,
+        selection: &Selection,
+        read: bool,
+        mut apply: impl FnMut(&StoredMessage) -> bool,
+    ) -> usize {
+        let mut changed = 0;
+        for id in self.selected(selection) {
+            let Some(entry) = self.messages.get_mut(&id) else {
+                continue;
+            };
+            if entry.is_read() == read || !apply(entry) {
+                continue;
+            }
+            entry.set_read(read);
+            if read {
+                self.unread = self.unread.saturating_sub(1);
+            } else {
+                self.unread += 1;
+            }
+            changed += 1;
+        }
+        changed
     }
 
     /// Removes the selected messages; returns how many existed.
     pub(crate) fn delete(&mut self, selection: &Selection) -> usize {
-        match selection {
-            Selection::All => {
-                let removed = self.messages.len();
-                self.messages.clear();
-                self.unread = 0;
-                removed
-            }
-            Selection::Ids(ids) => ids.iter().filter(|&&id| self.remove(id)).count(),
-        }
+        self.delete_with(selection, |_| true)
     }
 
-    fn set_one_read(&mut self, id: MessageId, read: bool) -> bool {
-        let Some(entry) = self.messages.get_mut(&id) else {
-            return false;
-        };
-        if entry.is_read() == read {
-            return false;
-        }
-        // Readers holding the old Arc keep their snapshot; the index gets a fresh one.
-        Arc::make_mut(entry).set_read(read);
-        if read {
-            self.unread = self.unread.saturating_sub(1);
-        } else {
-            self.unread += 1;
-        }
-        true
-    }
-
-    fn remove(&mut self, id: MessageId) -> bool {
-        match self.messages.remove(&id) {
-            Some(old) => {
-                self.count_out(&old);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn prune(&mut self) -> usize {
-        let mut pruned = 0;
-        while self.max_messages != 0 && self.messages.len() > self.max_messages {
-            let Some((_, oldest)) = self.messages.pop_first() else {
-                break;
+    /// Like [`delete`](Self::delete), but a message is removed only if `remove` (called with it
+    /// first) returns true.
+    pub(crate) fn delete_with(
+        &mut self,
+        selection: &Selection,
+        mut remove: impl FnMut(&StoredMessage) -> bool,
+    ) -> usize {
+        let mut removed = 0;
+        for id in self.selected(selection) {
+            let Some(message) = self.messages.get(&id) else {
+                continue;
             };
-            self.count_out(&oldest);
-            pruned += 1;
+            if !remove(message) {
+                continue;
+            }
+            if let Some(old) = self.messages.remove(&id) {
+                self.count_out(&old);
+                removed += 1;
+            }
         }
-        pruned
+        removed
+    }
+
+    fn selected(&self, selection: &Selection) -> Vec<MessageId> {
+        match selection {
+            Selection::All => self.messages.keys().copied().collect(),
+            Selection::Ids(ids) => ids.clone(),
+        }
     }
 
     fn count_in(&mut self, message: &StoredMessage) {

@@ -1,17 +1,21 @@
 //! The owner ([`Store`]) and the cloneable client ([`StoreHandle`]) of the storage thread.
 
+use std::io;
+use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::Sender;
 
 use crate::actor::{self, Request};
+use crate::backend::Backend;
 use crate::compose::{self, Stamp};
 use crate::error::StoreError;
 use crate::id::MessageId;
 use crate::memory::Selection;
 use crate::message::{Counts, Envelope, Page, StoredMessage};
+use crate::summary;
 
 /// Mailpit's default for `--max`: the number of messages kept.
 pub const DEFAULT_MAX_MESSAGES: usize = 500;
@@ -25,6 +29,12 @@ const QUEUE_CAPACITY: usize = 1024;
 pub struct StoreConfig {
     /// Most messages kept; the oldest are pruned on insert. 0 means no limit.
     pub max_messages: usize,
+    /// Messages older than this are pruned (checked at start, then at least every minute);
+    /// `None` keeps messages whatever their age.
+    pub max_age: Option<Duration>,
+    /// Keep messages in this Maildir (created if missing) instead of in memory: durable, read
+    /// back at start, and readable by other mail tools. See [`Store::start`].
+    pub maildir: Option<PathBuf>,
     /// This host's name, written in `Received:` (`by HOSTNAME`) and in added `Message-ID:`s.
     pub hostname: String,
     /// The software name written in `Received:` (`by HOSTNAME (APP)`).
@@ -35,6 +45,8 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             max_messages: DEFAULT_MAX_MESSAGES,
+            max_age: None,
+            maildir: None,
             hostname: "localhost".to_owned(),
             app_name: "mailsink".to_owned(),
         }
@@ -69,11 +81,20 @@ struct Shared {
 }
 
 impl Store {
-    /// Spawns the storage thread (named [`THREAD_NAME`]) with an empty store.
+    /// Opens the store and spawns the storage thread (named [`THREAD_NAME`]).
+    ///
+    /// The memory store starts empty. A Maildir store ([`StoreConfig::maildir`]) first creates
+    /// the directory if needed and loads every message in its `new/` and `cur/`, parsing them
+    /// on a few threads, then prunes to the limits. Messages other tools wrote are included.
+    /// Each message gets back the ID in its file name (other tools' files get one from their
+    /// modification time), its read state from the `S` flag, and an envelope recovered from the
+    /// `Return-Path:` and `Received:` headers the store wrote (the client's port and AUTH user
+    /// name are not kept in the file).
     ///
     /// # Errors
-    /// The OS refused to create the thread.
-    pub fn start(config: StoreConfig) -> std::io::Result<Self> {
+    /// The Maildir cannot be created or listed, or the OS refused to create a thread.
+    pub fn start(config: StoreConfig) -> io::Result<Self> {
+        let backend = open_backend(&config)?;
         let (sender, receiver) = crossbeam_channel::bounded(QUEUE_CAPACITY);
         let shared = Arc::new(Shared {
             requests: RwLock::new(Some(sender)),
@@ -81,14 +102,13 @@ impl Store {
             app_name: config.app_name,
         });
         let close_on_exit = CloseOnExit(Arc::clone(&shared));
-        let max_messages = config.max_messages;
         let thread = thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || {
                 // Declared before `run` takes the receiver, so it drops after the receiver even
                 // when `run` unwinds: see `CloseOnExit`.
                 let _close_on_exit = close_on_exit;
-                actor::run(receiver, max_messages);
+                actor::run(&receiver, backend);
             })?;
         Ok(Self {
             shared,
@@ -137,12 +157,14 @@ impl StoreHandle {
     /// Stores a message received over SMTP and returns its new ID.
     ///
     /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. The
-    /// stored bytes (trace headers added, see [`compose`]) are built on the calling thread, so
-    /// the storage thread stays cheap. Returns only after the store has accepted the message:
+    /// stored bytes (trace headers added, see [`compose`]) and their [`Summary`](crate::Summary)
+    /// are built on the calling thread, so the storage thread stays cheap. Returns only after the
+    /// store has accepted the message (a Maildir store: once its file and directory are synced):
     /// the SMTP session may answer `250` once this is `Ok`.
     ///
     /// # Errors
-    /// The store is closed, or (durable stores) the message could not be written.
+    /// The store is closed, or (Maildir) the message could not be written: [`StoreError::Full`]
+    /// when the disk or quota is full, [`StoreError::Io`] otherwise. Nothing is left on disk.
     pub fn deliver(&self, envelope: Envelope, data: Vec<u8>) -> Result<MessageId, StoreError> {
         let received = SystemTime::now();
         let id = MessageId::generate_at(received);
@@ -154,7 +176,9 @@ impl StoreHandle {
         };
         let composed = compose::compose(&envelope, &data, &stamp);
         drop(data);
-        let message = StoredMessage::new(id, received, envelope, Arc::from(composed));
+        let summary = summary::summarize(&composed);
+        let message =
+            StoredMessage::new(id, received, envelope, Arc::from(composed)).with_summary(summary);
         self.call(|reply| Request::Deliver { message, reply })??;
         Ok(id)
     }
@@ -188,12 +212,21 @@ impl StoreHandle {
         self.call(|reply| Request::Get { id, reply })
     }
 
-    /// The raw bytes of a message, as stored (added headers included).
+    /// The raw bytes of a message, as stored (added headers included); `None` if there is no
+    /// such message (or it was deleted while being read). A Maildir message is read from its file
+    /// on the calling thread.
     ///
     /// # Errors
-    /// The store is closed, or (for a durable store) reading the message failed.
+    /// The store is closed, or (Maildir) reading the file failed.
     pub fn raw(&self, id: MessageId) -> Result<Option<Arc<[u8]>>, StoreError> {
-        Ok(self.get(id)?.map(|message| message.raw_shared()))
+        let Some(message) = self.get(id)? else {
+            return Ok(None);
+        };
+        match message.read_raw() {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(StoreError::Io(err)),
+        }
     }
 
     /// The newest message, if any.
@@ -275,6 +308,27 @@ impl Shared {
             .take();
         drop(sender);
     }
+}
+
+/// The backend `config` asks for; a Maildir is opened and loaded here, on the caller's thread,
+/// so that a bad directory fails the start.
+fn open_backend(config: &StoreConfig) -> io::Result<Backend> {
+    let Some(dir) = &config.maildir else {
+        return Ok(Backend::memory(config.max_messages, config.max_age));
+    };
+    let backend = Backend::maildir(dir, &config.hostname, config.max_messages, config.max_age)
+        .map_err(|err| {
+            io::Error::new(
+                err.kind(),
+                format!("cannot open Maildir {}: {err}", dir.display()),
+            )
+        })?;
+    log::info!(
+        "[db] using Maildir {} ({} messages)",
+        dir.display(),
+        backend.counts().total
+    );
+    Ok(backend)
 }
 
 /// Owned by the storage thread; closes the store however the thread ends.

@@ -407,3 +407,118 @@ fn debug_output_leaves_the_body_out() {
     assert!(!debug.contains("secret"), "{debug}");
     assert!(debug.contains(id.as_str()));
 }
+
+// ---- summaries, the age limit ----
+
+#[test]
+fn delivered_messages_carry_their_summary() {
+    let store = start(0);
+    let handle = store.handle();
+    let data =
+        b"From: \"A. Sender\" <a@x.test>\r\nTo: r@x.test\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n\
+                 X-Tags: one, two\r\n\r\nHello   there\r\n";
+    let id = handle.deliver(envelope("r@x.test"), data.to_vec()).unwrap();
+    let message = handle.get(id).unwrap().unwrap();
+    let summary = message.summary();
+    assert_eq!(summary.subject, "café");
+    assert_eq!(summary.from.as_ref().unwrap().name, "A. Sender");
+    // The Return-Path and Message-ID the store added are in the summary.
+    assert_eq!(summary.return_path, "from@client.test");
+    assert_eq!(summary.message_id, format!("{id}@localhost"));
+    assert_eq!(summary.snippet, "Hello there");
+    assert_eq!(summary.tags, ["one", "two"]);
+    assert!(!summary.parse_error);
+}
+
+#[test]
+fn memory_store_prunes_by_age() {
+    let store = Store::start(StoreConfig {
+        max_messages: 0,
+        max_age: Some(Duration::from_millis(300)),
+        ..StoreConfig::default()
+    })
+    .unwrap();
+    let handle = store.handle();
+    deliver(&handle, "old");
+    assert_eq!(handle.count().unwrap().total, 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while handle.count().unwrap().total != 0 {
+        assert!(Instant::now() < deadline, "not pruned");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let fresh = deliver(&handle, "fresh");
+    assert_eq!(handle.latest().unwrap().unwrap().id(), fresh);
+}
+
+#[test]
+fn memory_raw_reads_never_fail() {
+    let store = start(0);
+    let handle = store.handle();
+    let id = deliver(&handle, "raw");
+    let message = handle.get(id).unwrap().unwrap();
+    assert_eq!(message.read_raw().unwrap().as_ref(), message.raw());
+    assert_eq!(handle.raw(id).unwrap().unwrap(), message.raw_shared());
+    assert_eq!(handle.raw(MessageId::generate()).unwrap(), None);
+}
+
+// ---- Maildir file names ----
+
+#[test]
+fn maildir_names_round_trip_the_id() {
+    use crate::maildir::name::{file_name, sanitize_host, Name};
+    let id = MessageId::generate();
+    let name = file_name(id, &sanitize_host("mx/1:25"));
+    assert_eq!(
+        name,
+        format!("{}.{id}.mx\\0571\\07225", id.timestamp_ms() / 1000)
+    );
+    let parsed = Name::parse(&name);
+    assert_eq!(parsed.id(), Some(id));
+    assert!(!parsed.is_seen());
+    let seen = parsed.with_seen(true);
+    assert_eq!(seen, format!("{name}:2,S"));
+    assert_eq!(Name::parse(&seen).id(), Some(id));
+    assert!(Name::parse(&seen).is_seen());
+    assert_eq!(Name::parse(&seen).with_seen(false), format!("{name}:2,"));
+    assert_eq!(sanitize_host(""), "localhost");
+}
+
+#[test]
+fn maildir_flags_stay_sorted_and_unique() {
+    use crate::maildir::name::Name;
+    assert_eq!(Name::parse("u:2,TF").with_seen(true), "u:2,FST");
+    assert_eq!(Name::parse("u:2,FSS").with_seen(true), "u:2,FS");
+    assert_eq!(Name::parse("u:2,RS").with_seen(false), "u:2,R");
+    assert_eq!(Name::parse("u").with_seen(false), "u:2,");
+}
+
+#[test]
+fn other_tools_names_carry_no_id() {
+    use crate::maildir::name::Name;
+    let id = MessageId::generate();
+    let seconds = id.timestamp_ms() / 1000;
+    for foreign in [
+        "1700000000.M1P2Q3.host".to_owned(),
+        format!("{seconds}.{id}"),
+        format!("{}.{id}.host", seconds + 1),
+        format!("x{seconds}.{id}.host"),
+        String::new(),
+    ] {
+        assert_eq!(Name::parse(&foreign).id(), None, "{foreign}");
+    }
+}
+
+#[test]
+fn foreign_ids_are_stable_and_time_ordered() {
+    use crate::maildir::name::foreign_id;
+    let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let a = foreign_id("1700000000.M1P2.host", t);
+    assert_eq!(a, foreign_id("1700000000.M1P2.host", t));
+    assert_eq!(a.timestamp_ms(), 1_700_000_000_000);
+    assert_ne!(a, foreign_id("1700000000.M1P3.host", t));
+    assert!(foreign_id("any", t + Duration::from_secs(1)) > a);
+    assert_eq!(
+        foreign_id("before", UNIX_EPOCH - Duration::from_secs(5)).timestamp_ms(),
+        0
+    );
+}

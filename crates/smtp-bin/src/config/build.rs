@@ -315,7 +315,8 @@ fn smtps_addr(
     if !has_tls {
         return Err(ConfigError::SmtpsWithoutCert);
     }
-    if addr == smtp_addr {
+    // Port 0 asks for any free port, so two port-0 listeners never collide.
+    if addr == smtp_addr && addr.port() != 0 {
         return Err(ConfigError::SmtpsSameAsSmtp);
     }
     Ok(Some(addr))

@@ -811,6 +811,22 @@ fn smtps_needs_a_cert_and_its_own_address() {
     );
 }
 
+#[test]
+fn smtps_and_smtp_may_both_ask_for_any_free_port() {
+    let (_dir, cert, key, _) = with_files();
+    let args = [
+        "--smtp-tls-cert",
+        &cert,
+        "--smtp-tls-key",
+        &key,
+        "--smtp",
+        "127.0.0.1:0",
+        "--smtps",
+        "127.0.0.1:0",
+    ];
+    assert_eq!(config(&args, &[]).smtps_addr, Some(addr("127.0.0.1:0")));
+}
+
 // ---- numbers, sizes, durations, ages ---------------------------------------------------------
 
 #[test]

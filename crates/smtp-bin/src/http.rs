@@ -1,0 +1,99 @@
+//! The HTTP API's place in the server: the router's settings from the configuration
+//! (`--listen`, `--ui-auth-file`/`MP_UI_AUTH`, `--api-cors`, `--label`), the SMTP counters it
+//! reports, and the listener. The API itself is `smtp-http`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use smtp_auth::{Credentials, Verifier};
+use smtp_http::{Cors, HttpConfig, HttpServer, Request, Router, RouterConfig, SmtpCounters};
+use smtp_store::StoreHandle;
+
+use crate::config::{AuthSource, Config};
+use crate::metrics::Metrics;
+use crate::server::{bind, StartError};
+
+/// Room for what the send API wraps around a message of the largest size: base64 grows an
+/// attachment by a third, and the JSON around it adds a little.
+const SEND_OVERHEAD: u64 = 1024 * 1024;
+
+/// Binds `--listen` and starts the HTTP server over `store`.
+pub(crate) fn start(
+    config: &Config,
+    store: StoreHandle,
+    metrics: Arc<Metrics>,
+) -> Result<HttpServer, StartError> {
+    let router = Arc::new(Router::new(router_config(config, store, metrics)?));
+    let listener = bind("http", config.http_addr, config.http_fallback_addr())?;
+    let addr = listener.local_addr().map_err(StartError::Thread)?;
+    let limit = config.message_size_limit() / 3 * 4 + SEND_OVERHEAD;
+    let http_config = HttpConfig {
+        max_body_bytes: usize::try_from(limit).unwrap_or(usize::MAX),
+        ..HttpConfig::default()
+    };
+    let handler = move |request: &Request| router.handle(request);
+    let server =
+        HttpServer::start(listener, Arc::new(handler), http_config).map_err(StartError::Thread)?;
+    log::info!("[http] starting on {addr}");
+    log::info!("[http] accessible via http://{}/", reachable(addr));
+    Ok(server)
+}
+
+fn router_config(
+    config: &Config,
+    store: StoreHandle,
+    metrics: Arc<Metrics>,
+) -> Result<RouterConfig, StartError> {
+    let mut router = RouterConfig::new(store);
+    router.auth = ui_auth(config)?;
+    if router.auth.is_some() {
+        log::info!("[http] enabling basic authentication");
+    }
+    router.cors = config
+        .api_cors
+        .as_deref()
+        .map(Cors::parse)
+        .unwrap_or_default();
+    router.counters = Some(Arc::new(move || counters(&metrics)));
+    router.version = env!("CARGO_PKG_VERSION").to_owned();
+    router.database = config
+        .maildir
+        .as_ref()
+        .map(|dir| dir.display().to_string())
+        .unwrap_or_default();
+    router.label = config.label.clone().unwrap_or_default();
+    Ok(router)
+}
+
+fn ui_auth(config: &Config) -> Result<Option<Arc<Verifier>>, StartError> {
+    let credentials = match &config.ui_auth {
+        None => return Ok(None),
+        Some(AuthSource::File(path)) => Credentials::from_file(path),
+        Some(AuthSource::Inline(text)) => Credentials::parse_inline(text.expose()),
+    };
+    let credentials = credentials.map_err(StartError::UiAuth)?;
+    Ok(Some(Arc::new(Verifier::new(credentials))))
+}
+
+fn counters(metrics: &Metrics) -> SmtpCounters {
+    let now = metrics.snapshot();
+    SmtpCounters {
+        sessions: now.sessions,
+        messages_accepted: now.messages_accepted,
+        bytes_accepted: now.bytes_accepted,
+        messages_refused: now.messages_refused,
+        tls_handshakes: now.tls_handshakes,
+        tls_failures: now.tls_failures,
+        auth_failures: now.auth_failures,
+        connections_refused: now.connections_refused,
+    }
+}
+
+/// The address to print for people: `localhost` for a wildcard bind, as Mailpit prints it.
+fn reachable(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => format!("localhost:{}", addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => format!("localhost:{}", addr.port()),
+        _ => addr.to_string(),
+    }
+}

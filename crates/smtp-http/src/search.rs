@@ -1,0 +1,262 @@
+//! Mailpit's search syntax: a pure parser ([`Query::parse`]) and a matcher over stored messages.
+//!
+//! A query is a list of terms, all of which must hold:
+//!
+//! - words and `"quoted phrases"` (quotes may also wrap a value: `subject:"two words"`) match
+//!   the message's search text: addresses, subject, return path, body and attachment names,
+//!   ignoring case;
+//! - `from:`, `to:`, `cc:`, `bcc:`, `reply-to:` match part of a name or address in that field;
+//! - `subject:` and `message-id:` match part of the subject or Message-ID;
+//! - `tag:NAME` matches a tag exactly; `is:read`, `is:unread`, `is:tagged`, `has:attachment`
+//!   (or `has:attachments`);
+//! - `after:DATE` and `before:DATE` compare the time the message was received (see
+//!   [`crate::time::parse_search_date`] for the date forms); an unreadable date is ignored;
+//! - a leading `-` or `!` negates a term.
+//!
+//! As in Mailpit, prefixes are case-insensitive, and a term with no letter or digit is ignored.
+
+use smtp_store::{Address, StoredMessage};
+
+use crate::time::{parse_search_date, unix_millis};
+
+/// A parsed search query: every term must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query {
+    terms: Vec<Term>,
+}
+
+/// One condition, possibly negated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub negated: bool,
+    pub test: Test,
+}
+
+/// What a term tests. Text values are stored lower case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// Part of the search text (a word or phrase).
+    Text(String),
+    From(String),
+    To(String),
+    Cc(String),
+    Bcc(String),
+    ReplyTo(String),
+    Subject(String),
+    MessageId(String),
+    /// A tag, matched exactly (case kept).
+    Tag(String),
+    IsRead,
+    IsUnread,
+    IsTagged,
+    HasAttachment,
+    /// Received at or after this time (milliseconds since the epoch).
+    After(i64),
+    /// Received at or before this time (milliseconds since the epoch).
+    Before(i64),
+}
+
+impl Query {
+    /// Parses a query; never fails (unusable terms are dropped, as Mailpit drops them).
+    #[must_use]
+    pub fn parse(query: &str) -> Self {
+        let terms = tokens(query).iter().filter_map(|t| term(t)).collect();
+        Self { terms }
+    }
+
+    /// The terms, in query order.
+    #[must_use]
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+
+    /// Whether `message` satisfies every term.
+    #[must_use]
+    pub fn matches(&self, message: &StoredMessage) -> bool {
+        // Built on first use: most queries without free words never need it.
+        let mut text = None;
+        self.terms
+            .iter()
+            .all(|term| term.test.holds(message, &mut text) != term.negated)
+    }
+}
+
+/// Splits on whitespace outside double quotes; quotes group and are removed (Mailpit's
+/// `tools.ArgsParser`).
+fn tokens(query: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in query.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !current.trim().is_empty() {
+                    tokens.push(current.trim().to_owned());
+                }
+                current.clear();
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.trim().is_empty() {
+        tokens.push(current.trim().to_owned());
+    }
+    tokens
+}
+
+fn term(token: &str) -> Option<Term> {
+    let (negated, body) = match token.strip_prefix(['-', '!']) {
+        Some(rest) if !rest.is_empty() => (true, rest),
+        _ => (false, token),
+    };
+    if !body.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(Term {
+        negated,
+        test: test(body)?,
+    })
+}
+
+/// Makes the test of a prefixed term from its cleaned value.
+type MakeTest = fn(String) -> Test;
+
+/// Prefixes whose value is matched as part of a field.
+const FIELD_PREFIXES: &[(&str, MakeTest)] = &[
+    ("from:", Test::From),
+    ("to:", Test::To),
+    ("cc:", Test::Cc),
+    ("bcc:", Test::Bcc),
+    ("reply-to:", Test::ReplyTo),
+    ("message-id:", Test::MessageId),
+];
+
+fn test(body: &str) -> Option<Test> {
+    let lower = body.to_lowercase();
+    for (prefix, make) in FIELD_PREFIXES {
+        if let Some(value) = strip_prefix_ignore_case(body, prefix) {
+            let value = clean(value);
+            return (!value.is_empty()).then(|| make(value));
+        }
+    }
+    if let Some(subject) = strip_prefix_ignore_case(body, "subject:") {
+        // Mailpit matches the subject with the value as typed, not cleaned.
+        let subject = subject.to_lowercase();
+        return (!subject.is_empty()).then_some(Test::Subject(subject));
+    }
+    if let Some(tag) = strip_prefix_ignore_case(body, "tag:") {
+        let tag = tag.trim();
+        return (!tag.is_empty()).then(|| Test::Tag(tag.to_owned()));
+    }
+    for (prefix, make) in [
+        ("after:", Test::After as fn(i64) -> Test),
+        ("before:", Test::Before),
+    ] {
+        if let Some(date) = strip_prefix_ignore_case(body, prefix) {
+            return parse_search_date(date).map(make);
+        }
+    }
+    Some(match lower.as_str() {
+        "is:read" => Test::IsRead,
+        "is:unread" => Test::IsUnread,
+        "is:tagged" => Test::IsTagged,
+        "has:attachment" | "has:attachments" => Test::HasAttachment,
+        _ => Test::Text(clean(body)),
+    })
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// Mailpit's `cleanString`: separators (`<>",;()`, tabs, line breaks) become spaces, runs of
+/// whitespace one space, lower case.
+pub(crate) fn clean(text: &str) -> String {
+    let spaced: String = text
+        .chars()
+        .map(|c| match c {
+            '<' | '>' | '"' | ',' | ';' | '(' | ')' | '\u{feff}' => ' ',
+            c => c,
+        })
+        .collect();
+    spaced
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl Test {
+    fn holds(&self, message: &StoredMessage, text: &mut Option<String>) -> bool {
+        let summary = message.summary();
+        match self {
+            Self::Text(word) => text
+                .get_or_insert_with(|| search_text(message))
+                .contains(word.as_str()),
+            Self::From(value) => any_address(summary.from.iter(), value),
+            Self::To(value) => any_address(summary.to.iter(), value),
+            Self::Cc(value) => any_address(summary.cc.iter(), value),
+            Self::Bcc(value) => any_address(summary.bcc.iter(), value),
+            Self::ReplyTo(value) => any_address(summary.reply_to.iter(), value),
+            Self::Subject(value) => summary.subject.to_lowercase().contains(value.as_str()),
+            Self::MessageId(value) => summary.message_id.to_lowercase().contains(value.as_str()),
+            Self::Tag(tag) => summary.tags.iter().any(|t| t == tag),
+            Self::IsRead => message.is_read(),
+            Self::IsUnread => !message.is_read(),
+            Self::IsTagged => !summary.tags.is_empty(),
+            Self::HasAttachment => !summary.attachments.is_empty(),
+            Self::After(millis) => unix_millis(message.received()) >= *millis,
+            Self::Before(millis) => unix_millis(message.received()) <= *millis,
+        }
+    }
+}
+
+fn any_address<'a>(mut list: impl Iterator<Item = &'a Address>, value: &str) -> bool {
+    list.any(|a| clean(&format!("{} {}", a.name, a.address)).contains(value))
+}
+
+/// What free words are matched against: addresses, subject, return path, the body (text, or
+/// the HTML with its tags removed) and attachment names, cleaned as Mailpit cleans it.
+pub(crate) fn search_text(message: &StoredMessage) -> String {
+    let summary = message.summary();
+    let mut text = String::new();
+    let lists = [&summary.to, &summary.cc, &summary.bcc, &summary.reply_to];
+    for address in summary.from.iter().chain(lists.into_iter().flatten()) {
+        text.push_str(&format!("{} {} ", address.name, address.address));
+    }
+    for part in [&summary.subject, &summary.return_path] {
+        text.push_str(part);
+        text.push(' ');
+    }
+    if summary.text.is_empty() {
+        text.push_str(&strip_tags(&summary.html));
+    } else {
+        text.push_str(&summary.text);
+    }
+    for attachment in &summary.attachments {
+        text.push(' ');
+        text.push_str(&attachment.file_name);
+    }
+    clean(&text)
+}
+
+/// HTML with its tags replaced by spaces (enough for searching; not a renderer).
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}

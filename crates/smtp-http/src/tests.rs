@@ -1,0 +1,11 @@
+//! Unit tests, by subject. The router is driven directly through [`crate::Router::handle`],
+//! with a real store thread behind it and no sockets.
+
+mod access;
+mod api;
+mod framing;
+mod json;
+mod mime;
+mod search;
+mod support;
+mod text;

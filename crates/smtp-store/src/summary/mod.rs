@@ -1,0 +1,252 @@
+//! What the API shows about a message, parsed once when it is stored.
+//!
+//! The fields follow Mailpit's message JSON (`crates/smtp-http` maps them 1:1), so a summary is
+//! computed on the delivering thread ([`summarize`]), kept with the message, and never re-parsed
+//! for a list or a search. A message that does not parse still gets a summary (`parse_error` set,
+//! raw text as the body), and is stored all the same.
+//!
+//! Parsing is done by `mail-parser`; which parts count as bodies, attachments and inline parts,
+//! and how parts are numbered, follow Mailpit (which uses Go's `enmime`), see [`parts`]. The
+//! one function that needs the bytes again, [`part`], re-parses the raw message on demand.
+
+mod envelope;
+mod parts;
+mod text;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mail_parser::{Addr, Message, MessageParser};
+
+use crate::message::Envelope;
+use parts::Tree;
+
+/// A name and an address, as in `"Alice" <alice@example.com>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    pub name: String,
+    pub address: String,
+}
+
+/// Checksums of an attachment's decoded content, hex encoded (Mailpit's `Checksums`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checksums {
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+}
+
+/// An attachment or inline part.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attachment {
+    /// Mailpit's PartID: the MIME part's position, `1`, `2.1`, ...
+    pub part_id: String,
+    /// The part's file name; its Content-ID when it has none (as Mailpit does).
+    pub file_name: String,
+    pub content_type: String,
+    pub content_id: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    pub checksums: Checksums,
+}
+
+/// The parsed view of one message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// `Message-ID` without angle brackets.
+    pub message_id: String,
+    /// Decoded subject (encoded words resolved).
+    pub subject: String,
+    pub from: Option<Address>,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub bcc: Vec<Address>,
+    pub reply_to: Vec<Address>,
+    /// The `Return-Path:` address without angle brackets; the From address when there is none.
+    pub return_path: String,
+    /// The `Date:` header, if it parsed.
+    pub date: Option<SystemTime>,
+    /// The plain-text body (decoded), or text made from the HTML when there is none.
+    pub text: String,
+    /// The HTML body (decoded), if any.
+    pub html: String,
+    /// The first 200 characters of the body text, whitespace collapsed, `...` when cut
+    /// (Mailpit's `Snippet`: made from the HTML when there is HTML).
+    pub snippet: String,
+    pub attachments: Vec<Attachment>,
+    pub inline: Vec<Attachment>,
+    /// Mailpit tags (from an `X-Tags` header), cleaned, sorted and without duplicates.
+    pub tags: Vec<String>,
+    /// The message did not parse as MIME, or parts of its structure were broken; what could
+    /// not be parsed is shown as raw text.
+    pub parse_error: bool,
+}
+
+/// One decoded MIME part, as served by `/part/{PartID}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Part {
+    /// `type/subtype`, lower case.
+    pub content_type: String,
+    /// The file name; the Content-ID when there is none; empty when neither is set.
+    pub file_name: String,
+    /// The content with its transfer encoding undone (text parts converted to UTF-8).
+    pub bytes: Vec<u8>,
+}
+
+/// Leaves the content out: it may be large, and bodies stay out of logs.
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Part")
+            .field("content_type", &self.content_type)
+            .field("file_name", &self.file_name)
+            .field("size", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// The summary of a stored message. Never fails: a message that does not parse gets
+/// `parse_error` and its raw text as the body.
+#[must_use]
+pub fn summarize(raw: &[u8]) -> Summary {
+    guarded(raw, |raw| match MessageParser::new().parse(raw) {
+        Some(message) => summarize_parsed(&message),
+        None => unparsed(raw),
+    })
+    .unwrap_or_else(|| unparsed(raw))
+}
+
+/// The decoded part numbered `part_id` (Mailpit's PartID, see [`Attachment::part_id`]), if the
+/// message has a leaf part with that number.
+#[must_use]
+pub fn part(raw: &[u8], part_id: &str) -> Option<Part> {
+    guarded(raw, |raw| {
+        let message = MessageParser::new().parse(raw)?;
+        Tree::new(&message).part(part_id)
+    })
+    .flatten()
+}
+
+/// The summary and the recovered envelope (see [`envelope`]) of a message read back from disk,
+/// from one parse.
+pub(crate) fn analyze(raw: &[u8]) -> (Summary, Envelope) {
+    let analyzed = guarded(raw, |raw| {
+        let message = MessageParser::new().parse(raw)?;
+        Some((summarize_parsed(&message), envelope::recover(&message)))
+    });
+    analyzed
+        .flatten()
+        .unwrap_or_else(|| (unparsed(raw), envelope::unknown()))
+}
+
+fn summarize_parsed(message: &Message<'_>) -> Summary {
+    let tree = Tree::new(message);
+    let bodies = tree.bodies();
+    let from = from(message);
+    let return_path = match message.return_address() {
+        Some(path) => path.trim().trim_matches(['<', '>']).to_owned(),
+        None => String::new(),
+    };
+    let mut summary = Summary {
+        message_id: message.message_id().unwrap_or_default().to_owned(),
+        subject: message.subject().unwrap_or_default().to_owned(),
+        return_path,
+        to: addresses(message.to()),
+        cc: addresses(message.cc()),
+        bcc: addresses(message.bcc()),
+        reply_to: addresses(message.reply_to()),
+        date: message
+            .date()
+            .and_then(|date| system_time(date.to_timestamp())),
+        snippet: text::snippet(&bodies.text, &bodies.html),
+        text: bodies.text,
+        html: bodies.html,
+        attachments: tree.attachments(),
+        inline: tree.inline(),
+        tags: text::tags(message.header("X-Tags").and_then(|v| v.as_text())),
+        parse_error: tree.has_problem(),
+        from,
+    };
+    if summary.return_path.is_empty() {
+        if let Some(from) = &summary.from {
+            summary.return_path.clone_from(&from.address);
+        }
+    }
+    if summary.parse_error && summary.text.is_empty() && summary.html.is_empty() {
+        let body = match body_of(message) {
+            [] => message.raw_message(),
+            body => body,
+        };
+        summary.text = String::from_utf8_lossy(body).into_owned();
+        summary.snippet = text::snippet(&summary.text, "");
+    }
+    summary
+}
+
+/// The summary of bytes that are not a message at all.
+fn unparsed(raw: &[u8]) -> Summary {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    Summary {
+        snippet: text::snippet(&text, ""),
+        text,
+        parse_error: true,
+        ..Summary::default()
+    }
+}
+
+/// Runs a parse, turning a panic in the parser into `None`: a hostile message must not take
+/// down the thread that delivers it.
+fn guarded<T>(raw: &[u8], parse: impl FnOnce(&[u8]) -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(|| parse(raw))) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            log::warn!("the MIME parser failed on a {}-byte message", raw.len());
+            None
+        }
+    }
+}
+
+/// The first From address; a From field that holds no address gives its text as the name (as
+/// Mailpit does).
+fn from(message: &Message<'_>) -> Option<Address> {
+    if let Some(first) = message.from().and_then(|from| from.first()) {
+        return Some(address(first));
+    }
+    let text = message
+        .header("From")
+        .and_then(|value| value.as_text())
+        .unwrap_or_default()
+        .trim();
+    (!text.is_empty()).then(|| Address {
+        name: text.to_owned(),
+        address: String::new(),
+    })
+}
+
+fn addresses(list: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
+    list.map(|list| list.iter().map(address).collect())
+        .unwrap_or_default()
+}
+
+fn address(addr: &Addr<'_>) -> Address {
+    Address {
+        name: addr.name().unwrap_or_default().to_owned(),
+        address: addr.address().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Everything after the header section of the top-level message.
+fn body_of<'m>(message: &'m Message<'_>) -> &'m [u8] {
+    let start = message.root_part().offset_body as usize;
+    message.raw_message().get(start..).unwrap_or_default()
+}
+
+/// Seconds since the Unix epoch (negative before it) as a point in time, if the platform can
+/// represent it.
+fn system_time(seconds: i64) -> Option<SystemTime> {
+    let magnitude = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    }
+}

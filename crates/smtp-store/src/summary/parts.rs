@@ -1,0 +1,317 @@
+//! The MIME tree as Mailpit sees it: part numbers, bodies, attachments and inline parts.
+//!
+//! Mailpit parses with Go's `enmime`; these rules reproduce what its API shows:
+//!
+//! - **PartID**: the children of a multipart message are numbered `1`, `2`, ... in order, and
+//!   the children of a nested multipart part `N` are `N.1`, `N.2`, ... A message that is not
+//!   multipart has one part, `1` (enmime leaves it unnumbered; `1` is its IMAP number and can
+//!   be requested from `/part/1`). A `message/rfc822` part is one leaf: it is not opened.
+//! - **Bodies**: the text is the first `text/plain` part (breadth first) that is not an
+//!   attachment when the message is `multipart/alternative`, and every such part (depth first)
+//!   joined by `\n--\n` otherwise; the HTML is the first `text/html` part that is not an
+//!   attachment. With HTML but no text, the text is made from the HTML.
+//! - **Attachments**: parts with `Content-Disposition: attachment`, or of type
+//!   `application/octet-stream` without `Content-Disposition: inline`.
+//! - **Inline parts**: parts with `Content-Disposition: inline`, then the parts with no
+//!   disposition that are neither multipart, text bodies nor `application/octet-stream`
+//!   (enmime's "other parts", which Mailpit shows as inline).
+//! - Both lists are in breadth-first order and keep only parts with a file name or a
+//!   Content-ID; a part without a file name is named by its Content-ID.
+
+use std::borrow::Cow;
+
+use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+
+use super::text;
+use super::{Attachment, Part};
+
+/// Joins the plain-text parts of a mixed message, as enmime does.
+const TEXT_SEPARATOR: &str = "\n--\n";
+
+/// A parsed message's leaf parts, numbered, in depth-first order.
+pub(super) struct Tree<'m, 'x> {
+    root: &'m MessagePart<'x>,
+    /// Whether the message is multipart (its leaves are then its parts; otherwise the one leaf
+    /// is the message itself).
+    multipart: bool,
+    leaves: Vec<Leaf<'m, 'x>>,
+    /// Some part could not be decoded or its structure is broken.
+    problem: bool,
+}
+
+/// The decoded bodies of a message.
+pub(super) struct Bodies {
+    pub text: String,
+    pub html: String,
+}
+
+struct Leaf<'m, 'x> {
+    id: String,
+    depth: usize,
+    part: &'m MessagePart<'x>,
+    content_type: String,
+    disposition: Disposition,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Disposition {
+    None,
+    Inline,
+    Attachment,
+    /// Any other disposition type: neither attachment nor inline.
+    Other,
+}
+
+/// Where a leaf goes in the API's view.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Body,
+    Attachment,
+    Inline,
+    Hidden,
+}
+
+impl<'m, 'x> Tree<'m, 'x> {
+    pub(super) fn new(message: &'m Message<'x>) -> Self {
+        let root = message.root_part();
+        let multipart = matches!(root.body, PartType::Multipart(_));
+        let leaves = if multipart {
+            leaves(message)
+        } else {
+            vec![Leaf::new("1".to_owned(), 0, root)]
+        };
+        let undecodable = message
+            .parts
+            .iter()
+            .enumerate()
+            .any(|(i, part)| part.is_encoding_problem && !(i == 0 && headers_only(message)));
+        // A multipart type whose parts could not be found (no boundary, or a boundary that
+        // never occurs) is a broken structure, shown as text.
+        let unsplit = leaves
+            .iter()
+            .any(|leaf| leaf.content_type.starts_with("multipart/"));
+        Self {
+            root,
+            multipart,
+            leaves,
+            problem: undecodable || unsplit,
+        }
+    }
+
+    pub(super) fn has_problem(&self) -> bool {
+        self.problem
+    }
+
+    pub(super) fn bodies(&self) -> Bodies {
+        let text = if self.is_alternative() {
+            self.breadth_first()
+                .find(|leaf| leaf.is_body("text/plain"))
+                .map(|leaf| leaf.text().into_owned())
+                .unwrap_or_default()
+        } else {
+            let texts: Vec<Cow<'_, str>> = self
+                .leaves
+                .iter()
+                .filter(|leaf| leaf.is_body("text/plain"))
+                .map(Leaf::text)
+                .collect();
+            texts.join(TEXT_SEPARATOR)
+        };
+        let html = self
+            .breadth_first()
+            .find(|leaf| leaf.is_body("text/html"))
+            .map(|leaf| leaf.text().into_owned())
+            .unwrap_or_default();
+        let text = if text.is_empty() && !html.is_empty() {
+            text::html_to_text(&html)
+        } else {
+            text
+        };
+        Bodies { text, html }
+    }
+
+    pub(super) fn attachments(&self) -> Vec<Attachment> {
+        self.listed(Role::Attachment)
+    }
+
+    /// Parts with `Content-Disposition: inline` first, then the undisposed "other parts".
+    pub(super) fn inline(&self) -> Vec<Attachment> {
+        let (disposed, other): (Vec<&Leaf<'_, '_>>, Vec<&Leaf<'_, '_>>) = self
+            .breadth_first()
+            .filter(|leaf| self.role(leaf) == Role::Inline && leaf.is_named())
+            .partition(|leaf| leaf.disposition == Disposition::Inline);
+        disposed
+            .into_iter()
+            .chain(other)
+            .map(Leaf::summary)
+            .collect()
+    }
+
+    /// The leaf numbered `id`, decoded.
+    pub(super) fn part(&self, id: &str) -> Option<Part> {
+        let leaf = self.leaves.iter().find(|leaf| leaf.id == id)?;
+        Some(Part {
+            content_type: leaf.content_type.clone(),
+            file_name: leaf.file_name(),
+            bytes: leaf.bytes().to_vec(),
+        })
+    }
+
+    fn listed(&self, role: Role) -> Vec<Attachment> {
+        self.breadth_first()
+            .filter(|leaf| self.role(leaf) == role && leaf.is_named())
+            .map(Leaf::summary)
+            .collect()
+    }
+
+    /// Which list a leaf is shown in (a body is in none; bodies are chosen by [`Self::bodies`]).
+    fn role(&self, leaf: &Leaf<'_, '_>) -> Role {
+        let text_body = matches!(leaf.content_type.as_str(), "text/plain" | "text/html");
+        match leaf.disposition {
+            Disposition::Attachment => Role::Attachment,
+            Disposition::Inline => Role::Inline,
+            _ if leaf.content_type == "application/octet-stream" => Role::Attachment,
+            Disposition::Other => Role::Hidden,
+            Disposition::None if text_body || leaf.content_type.starts_with("multipart/") => {
+                Role::Body
+            }
+            // enmime's "other parts" of a multipart message, which Mailpit shows as inline.
+            Disposition::None if self.multipart => Role::Inline,
+            // A single-part message that is not text is an attachment on its own.
+            Disposition::None => Role::Attachment,
+        }
+    }
+
+    fn is_alternative(&self) -> bool {
+        self.root.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
+        })
+    }
+
+    /// The leaves level by level (a stable sort of the depth-first order by depth).
+    fn breadth_first(&self) -> impl Iterator<Item = &Leaf<'m, 'x>> {
+        let mut order: Vec<&Leaf<'m, 'x>> = self.leaves.iter().collect();
+        order.sort_by_key(|leaf| leaf.depth);
+        order.into_iter()
+    }
+}
+
+impl<'m, 'x> Leaf<'m, 'x> {
+    fn new(id: String, depth: usize, part: &'m MessagePart<'x>) -> Self {
+        let content_type = part.content_type().map_or_else(
+            || "text/plain".to_owned(),
+            |ct| match ct.subtype() {
+                Some(subtype) => format!("{}/{}", ct.ctype(), subtype).to_ascii_lowercase(),
+                None => ct.ctype().to_ascii_lowercase(),
+            },
+        );
+        let disposition = match part.content_disposition() {
+            None => Disposition::None,
+            Some(cd) if cd.is_attachment() => Disposition::Attachment,
+            Some(cd) if cd.is_inline() => Disposition::Inline,
+            Some(_) => Disposition::Other,
+        };
+        Self {
+            id,
+            depth,
+            part,
+            content_type,
+            disposition,
+        }
+    }
+
+    /// A text or HTML body candidate: of this type and not an attachment.
+    fn is_body(&self, content_type: &str) -> bool {
+        self.content_type == content_type && self.disposition != Disposition::Attachment
+    }
+
+    fn is_named(&self) -> bool {
+        !self.file_name().is_empty()
+    }
+
+    fn file_name(&self) -> String {
+        self.part
+            .attachment_name()
+            .filter(|name| !name.is_empty())
+            .or_else(|| self.part.content_id())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The decoded content (text parts are already UTF-8).
+    fn bytes(&self) -> &'m [u8] {
+        match &self.part.body {
+            PartType::Text(text) | PartType::Html(text) => text.as_bytes(),
+            PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes,
+            PartType::Message(message) => message.raw_message(),
+            PartType::Multipart(_) => &[],
+        }
+    }
+
+    fn text(&self) -> Cow<'m, str> {
+        match &self.part.body {
+            PartType::Text(text) | PartType::Html(text) => Cow::Borrowed(text),
+            _ => String::from_utf8_lossy(self.bytes()),
+        }
+    }
+
+    fn summary(&self) -> Attachment {
+        let bytes = self.bytes();
+        Attachment {
+            part_id: self.id.clone(),
+            file_name: self.file_name(),
+            content_type: self.content_type.clone(),
+            content_id: self.part.content_id().unwrap_or_default().to_owned(),
+            size: bytes.len(),
+            checksums: text::checksums(bytes),
+        }
+    }
+}
+
+/// The leaves of a multipart message, numbered, depth first. The walk uses an explicit stack:
+/// hostile nesting cannot overflow the thread's.
+fn leaves<'m, 'x>(message: &'m Message<'x>) -> Vec<Leaf<'m, 'x>> {
+    let mut leaves = Vec::new();
+    let mut stack: Vec<(usize, String, usize)> = children(message, 0)
+        .map(|(n, child)| (child, n.to_string(), 1))
+        .collect();
+    while let Some((index, id, depth)) = stack.pop() {
+        let Some(part) = message.parts.get(index) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Multipart(_) => stack.extend(
+                children(message, index).map(|(n, child)| (child, format!("{id}.{n}"), depth + 1)),
+            ),
+            _ => leaves.push(Leaf::new(id, depth, part)),
+        }
+    }
+    leaves
+}
+
+/// A message that is a header section and nothing else: `mail-parser` flags it (there is no
+/// body), but with real header fields it is a valid message, not a parse error.
+fn headers_only(message: &Message<'_>) -> bool {
+    let root = message.root_part();
+    root.offset_body as usize >= message.raw_message().len()
+        && root.headers.iter().any(|header| !header.value.is_empty())
+}
+
+/// The direct children of the multipart part at `index`, numbered from 1, last first (ready to
+/// be pushed on a stack). Only parts after `index` count, so a malformed tree cannot loop.
+fn children<'m>(
+    message: &'m Message<'_>,
+    index: usize,
+) -> impl Iterator<Item = (usize, usize)> + 'm {
+    let ids: &[u32] = match message.parts.get(index).map(|part| &part.body) {
+        Some(PartType::Multipart(children)) => children,
+        _ => &[],
+    };
+    ids.iter().enumerate().rev().filter_map(move |(i, &child)| {
+        let child = usize::try_from(child).ok()?;
+        (child > index).then_some((i + 1, child))
+    })
+}

@@ -1,0 +1,207 @@
+//! `cargo xtask bench`: mailsink side by side with reference servers, on loopback.
+//!
+//! It builds the release binary, installs the references and load tools when missing
+//! ([`tools`]), then runs each cell ([`cells`]): every contestant (a server and a load driver)
+//! is started fresh, driven with the same load, measured from `/proc` (server CPU, peak RSS,
+//! threads), and stopped; contestants alternate round by round ([`run`]). The report
+//! ([`report`]) gives medians, min–max and ratios, checks issue 7's targets ([`targets`]) and,
+//! for a full run, goes into `docs/benchmarks.md`.
+//!
+//! Everything it starts runs in a process group of its own and is killed on every exit path,
+//! including errors and SIGINT ([`process`]).
+
+mod api;
+mod cells;
+mod client;
+mod error;
+mod options;
+mod process;
+mod procfs;
+mod report;
+mod run;
+mod servers;
+mod source;
+mod stats;
+mod targets;
+mod tools;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use api::ApiRow;
+use error::BenchError;
+use options::Options;
+use procfs::Machine;
+use run::{CellResult, StartupResult};
+
+/// Everything one run measured, and the circumstances.
+#[derive(Debug)]
+pub(crate) struct Results {
+    pub machine: Machine,
+    pub date: String,
+    pub load_before: f64,
+    pub load_after: f64,
+    pub foreign_before: Vec<(String, usize)>,
+    pub foreign_after: Vec<(String, usize)>,
+    pub versions: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    pub pairs: usize,
+    pub quick: bool,
+    pub cells: Vec<CellResult>,
+    pub startup: Vec<StartupResult>,
+    pub binary: Option<BinarySize>,
+    pub api: Vec<ApiRow>,
+}
+
+/// The release binary's size in bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BinarySize {
+    pub built: u64,
+    pub stripped: u64,
+}
+
+/// Entry point for `cargo xtask bench ARGS`.
+///
+/// `cargo xtask` builds xtask without optimisations; the load client must not be the
+/// bottleneck, so a debug build rebuilds xtask in release and hands over to it.
+pub(crate) fn main(args: &[String]) -> Result<(), String> {
+    if cfg!(debug_assertions) && !args.iter().any(|a| a == "--list") {
+        return relaunch_optimised(args).map_err(|err| err.to_string());
+    }
+    run_bench(args).map_err(|err| err.to_string())
+}
+
+fn relaunch_optimised(args: &[String]) -> Result<(), BenchError> {
+    let root = workspace_root();
+    let status = Command::new("cargo")
+        .current_dir(&root)
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "xtask",
+            "--",
+            "bench",
+        ])
+        .args(args)
+        .status()
+        .map_err(BenchError::io("cargo run --release --package xtask"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(BenchError::Load(format!(
+            "the optimised benchmark exited with {status}"
+        )))
+    }
+}
+
+fn run_bench(args: &[String]) -> Result<(), BenchError> {
+    let options = Options::parse(args)?;
+    if options.list {
+        for cell in cells::all(&options) {
+            println!("{:<18} {}", cell.name, cell.title);
+        }
+        for name in cells::SPECIAL {
+            println!("{name}");
+        }
+        return Ok(());
+    }
+    process::guard_signals()?;
+    let root = workspace_root();
+    let tools = tools::prepare(&root, options.mailsink.clone())?;
+    let results = measure(&tools, &options);
+    let block = report::render(&results);
+    println!("{block}");
+    let path = if options.writes_docs() {
+        root.join("docs").join("benchmarks.md")
+    } else {
+        tools.work.join("report.md")
+    };
+    report::write_into(&path, &block)?;
+    eprintln!("bench: report written to {}", path.display());
+    Ok(())
+}
+
+fn measure(tools: &tools::Tools, options: &Options) -> Results {
+    let load_before = procfs::load_average();
+    let foreign_before = procfs::foreign_work();
+    let cells: Vec<CellResult> = cells::all(options)
+        .iter()
+        .map(|cell| run::cell(cell, tools, options))
+        .collect();
+    let startup = if options.selects("startup") {
+        run::startup(tools, if options.quick { 3 } else { 10 })
+    } else {
+        Vec::new()
+    };
+    let binary = options
+        .selects("binary")
+        .then(|| binary_size(&tools.mailsink, &tools.work));
+    let mut api = Vec::new();
+    let repeats = if options.quick { 5 } else { 20 };
+    for (name, stored) in [("api-10k", 10_000), ("api-100k", 100_000)] {
+        if options.selects(name) {
+            api.extend(api::list_and_search(tools, options.count(stored), repeats));
+        }
+    }
+    if options.selects("maildir-restart") {
+        api.extend(api::maildir_restart(
+            tools,
+            options.count(100_000),
+            if options.quick { 1 } else { 3 },
+        ));
+    }
+    Results {
+        machine: Machine::describe(),
+        date: now(),
+        load_before,
+        load_after: procfs::load_average(),
+        foreign_before,
+        foreign_after: procfs::foreign_work(),
+        versions: tools.versions.clone(),
+        notes: tools.notes.clone(),
+        pairs: options.pairs,
+        quick: options.quick,
+        cells,
+        startup,
+        binary: binary.flatten(),
+        api,
+    }
+}
+
+/// The binary's size as built, and after `strip` of a copy (the release profile strips symbols
+/// already; this makes sure).
+fn binary_size(binary: &Path, work: &Path) -> Option<BinarySize> {
+    let built = std::fs::metadata(binary).ok()?.len();
+    let copy = work.join("mailsink.stripped");
+    std::fs::copy(binary, &copy).ok()?;
+    let stripped = Command::new("strip")
+        .arg(&copy)
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .and_then(|_| std::fs::metadata(&copy).ok())
+        .map_or(built, |m| m.len());
+    let _ = std::fs::remove_file(&copy);
+    Some(BinarySize { built, stripped })
+}
+
+fn now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown date".to_owned())
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}

@@ -1,0 +1,370 @@
+//! The servers under test: how each is started, when it is ready, and how it is measured.
+//!
+//! Every server runs on `127.0.0.1` on a port picked free just before it starts, in a process
+//! group of its own, with its output in `target/bench/logs/`.
+
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use super::client::{self, Security};
+use super::error::BenchError;
+use super::process::ProcessGroup;
+use super::procfs::{self, Usage};
+use super::tools::Tools;
+
+/// How long a server has to answer its first connection.
+const START_LIMIT: Duration = Duration::from_secs(20);
+
+/// Which program serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Mailsink,
+    /// Postfix `smtp-sink`: discards everything, the ceiling.
+    SmtpSink,
+    /// mailcrab's SMTP engine in `xtask/peers/mailcrab-wrapper`.
+    Mailcrab,
+    Mailtutan,
+    Aiosmtpd,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Mailsink => "mailsink",
+            Self::SmtpSink => "smtp-sink",
+            Self::Mailcrab => "mailcrab",
+            Self::Mailtutan => "mailtutan",
+            Self::Aiosmtpd => "aiosmtpd",
+        }
+    }
+
+    /// Whether the server can serve this security mode at all.
+    pub(crate) fn supports(self, security: Security) -> bool {
+        match self {
+            Self::Mailsink | Self::Aiosmtpd => true,
+            Self::SmtpSink => security == Security::Plain,
+            Self::Mailcrab => security != Security::StartTls,
+            Self::Mailtutan => security != Security::Implicit,
+        }
+    }
+}
+
+/// A server and how it is configured for one cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServerSpec {
+    pub kind: Kind,
+    /// Plain: no certificate; STARTTLS: a certificate (STARTTLS offered); implicit: TLS first.
+    pub security: Security,
+    /// mailsink only: a bcrypt (cost 10) user in `--smtp-auth-file`.
+    pub auth: bool,
+    /// mailsink: `--maildir`; mailtutan: `--storage maildir`.
+    pub maildir: bool,
+    /// mailsink only: `--max`; `None` keeps the default (500).
+    pub max: Option<u64>,
+    /// mailsink only: `--max-message-size` in MiB.
+    pub max_message_mib: Option<u32>,
+}
+
+impl ServerSpec {
+    pub(crate) fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            security: Security::Plain,
+            auth: false,
+            maildir: false,
+            max: Some(0),
+            max_message_mib: None,
+        }
+    }
+
+    pub(crate) fn security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
+
+    pub(crate) fn auth(mut self) -> Self {
+        self.auth = true;
+        self
+    }
+
+    pub(crate) fn maildir(mut self) -> Self {
+        self.maildir = true;
+        self
+    }
+
+    pub(crate) fn max(mut self, max: Option<u64>) -> Self {
+        self.max = max;
+        self
+    }
+
+    pub(crate) fn max_message_mib(mut self, mib: u32) -> Self {
+        self.max_message_mib = Some(mib);
+        self
+    }
+}
+
+/// A started server.
+#[derive(Debug)]
+pub(crate) struct Running {
+    group: ProcessGroup,
+    pub addr: SocketAddr,
+    /// The HTTP API, when this mailsink build has one.
+    pub http: Option<SocketAddr>,
+    /// From spawn to the first session answered.
+    pub startup: Duration,
+    /// Memory and threads just after start-up.
+    pub idle: Usage,
+    /// Where a maildir store lives, removed when the server stops.
+    maildir: Option<PathBuf>,
+}
+
+impl Running {
+    pub(crate) fn pid(&self) -> u32 {
+        self.group.pid()
+    }
+
+    /// Stops the server and removes its maildir.
+    pub(crate) fn stop(self) {
+        self.group.stop();
+        if let Some(dir) = self.maildir {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+
+    /// Stops the server but keeps its maildir, for a restart on the same directory.
+    pub(crate) fn stop_keeping_data(self) -> Option<PathBuf> {
+        self.group.stop();
+        self.maildir
+    }
+}
+
+/// Starts `spec` and waits until it answers a session (the start-up time).
+pub(crate) fn start(spec: &ServerSpec, tools: &Tools, label: &str) -> Result<Running, BenchError> {
+    let maildir = spec
+        .maildir
+        .then(|| tools.work.join("maildir").join(sanitize(label)));
+    if let Some(dir) = &maildir {
+        let _ = fs::remove_dir_all(dir);
+        fs::create_dir_all(dir).map_err(BenchError::io(dir.display().to_string()))?;
+    }
+    start_on(spec, tools, label, maildir)
+}
+
+/// Starts `spec` on an existing maildir (a restart), or a fresh one.
+pub(crate) fn start_on(
+    spec: &ServerSpec,
+    tools: &Tools,
+    label: &str,
+    maildir: Option<PathBuf>,
+) -> Result<Running, BenchError> {
+    let addr = free_addr()?;
+    let http = (spec.kind == Kind::Mailsink && tools.api_ok)
+        .then(free_addr)
+        .transpose()?;
+    let command = command(spec, tools, addr, http, maildir.as_deref())?;
+    let log = tools
+        .work
+        .join("logs")
+        .join(format!("{}.log", sanitize(label)));
+    let start = Instant::now();
+    let mut group = ProcessGroup::spawn(command, label, Some(&log))?;
+    let probe_security = match spec.security {
+        Security::Implicit => Security::Implicit,
+        _ => Security::Plain,
+    };
+    let config = client::tls_config(false)?;
+    loop {
+        if client::probe(addr, probe_security, &config).is_ok() {
+            break;
+        }
+        if let Some(status) = group.try_exited() {
+            return Err(BenchError::Server {
+                name: label.to_owned(),
+                detail: format!("exited ({status}) before serving: {}", log_tail(&log)),
+            });
+        }
+        if start.elapsed() > START_LIMIT {
+            return Err(BenchError::Server {
+                name: label.to_owned(),
+                detail: format!("not answering after {START_LIMIT:?}: {}", log_tail(&log)),
+            });
+        }
+        thread::sleep(Duration::from_micros(500));
+    }
+    let startup = start.elapsed();
+    thread::sleep(Duration::from_millis(50));
+    let idle = procfs::usage(group.pid()).unwrap_or_default();
+    Ok(Running {
+        group,
+        addr,
+        http,
+        startup,
+        idle,
+        maildir,
+    })
+}
+
+fn command(
+    spec: &ServerSpec,
+    tools: &Tools,
+    addr: SocketAddr,
+    http: Option<SocketAddr>,
+    maildir: Option<&Path>,
+) -> Result<Command, BenchError> {
+    let missing = |what: &str| BenchError::Server {
+        name: spec.kind.name().to_owned(),
+        detail: format!("{what} is not installed"),
+    };
+    let tls = spec.security != Security::Plain;
+    let (cert, key) = (
+        tools.cert.display().to_string(),
+        tools.key.display().to_string(),
+    );
+    let mut cmd;
+    match spec.kind {
+        Kind::Mailsink => {
+            cmd = Command::new(&tools.mailsink);
+            cmd.arg("--smtp").arg(addr.to_string()).arg("--quiet");
+            if let Some(max) = spec.max {
+                cmd.arg("--max").arg(max.to_string());
+            }
+            if let Some(mib) = spec.max_message_mib {
+                cmd.arg("--max-message-size").arg(mib.to_string());
+            }
+            if tls {
+                cmd.args(["--smtp-tls-cert", &cert, "--smtp-tls-key", &key]);
+            }
+            if spec.security == Security::Implicit {
+                cmd.arg("--smtp-require-tls");
+            }
+            if spec.auth {
+                cmd.arg("--smtp-auth-file").arg(&tools.htpasswd);
+            }
+            if let Some(dir) = maildir {
+                cmd.arg("--maildir").arg(dir);
+            }
+            if let Some(http) = http {
+                cmd.arg("--listen").arg(http.to_string());
+            }
+        }
+        Kind::SmtpSink => {
+            cmd = Command::new(&tools.smtp_sink);
+            if tools.root {
+                cmd.args(["-u", "nobody"]);
+            }
+            cmd.args(["-m", "1024"]).arg(addr.to_string()).arg("1024");
+        }
+        Kind::Mailcrab => {
+            cmd = Command::new(tools.mailcrab.as_ref().ok_or_else(|| missing("mailcrab"))?);
+            // It reads cert.pem and key.pem from its working directory.
+            cmd.current_dir(&tools.tls_dir).arg(addr.to_string());
+            if tls {
+                cmd.arg("--tls");
+            }
+        }
+        Kind::Mailtutan => {
+            cmd = Command::new(
+                tools
+                    .mailtutan
+                    .as_ref()
+                    .ok_or_else(|| missing("mailtutan"))?,
+            );
+            let http = free_addr()?;
+            cmd.args(["--ip", "127.0.0.1", "--smtp-port"])
+                .arg(addr.port().to_string())
+                .arg("--http-port")
+                .arg(http.port().to_string())
+                .args(["--messages-limit", "100000000"]);
+            if tls {
+                cmd.args(["--smtp-cert-path", &cert, "--smtp-key-path", &key]);
+            }
+            if let Some(dir) = maildir {
+                cmd.args(["--storage", "maildir", "--maildir-path"])
+                    .arg(dir);
+            }
+        }
+        Kind::Aiosmtpd => {
+            let python = tools.python.as_ref().ok_or_else(|| missing("aiosmtpd"))?;
+            cmd = Command::new(python);
+            cmd.arg(&tools.aiosmtpd_script).arg(addr.to_string());
+            match spec.security {
+                Security::Plain => {}
+                Security::StartTls => {
+                    cmd.args(["--starttls", &cert, &key]);
+                }
+                Security::Implicit => {
+                    cmd.args(["--implicit", &cert, &key]);
+                }
+            }
+        }
+    }
+    Ok(cmd)
+}
+
+/// A loopback address with a port that was free a moment ago.
+pub(crate) fn free_addr() -> Result<SocketAddr, BenchError> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(BenchError::io("finding a free port"))
+}
+
+fn sanitize(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let tail: Vec<&str> = text.lines().rev().take(3).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
+
+/// Samples a process's thread count while a load runs (the peak is what counts).
+#[derive(Debug)]
+pub(crate) struct Sampler {
+    stop: Arc<AtomicBool>,
+    peak_threads: Arc<AtomicU64>,
+    handle: JoinHandle<()>,
+}
+
+impl Sampler {
+    pub(crate) fn start(pid: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak_threads = Arc::new(AtomicU64::new(0));
+        let (s, p) = (Arc::clone(&stop), Arc::clone(&peak_threads));
+        let handle = thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                if let Some(usage) = procfs::usage(pid) {
+                    p.fetch_max(usage.threads, Ordering::Relaxed);
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Self {
+            stop,
+            peak_threads,
+            handle,
+        }
+    }
+
+    /// Stops sampling and returns the peak thread count.
+    pub(crate) fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.handle.join();
+        self.peak_threads.load(Ordering::Relaxed)
+    }
+}

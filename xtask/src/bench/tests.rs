@@ -1,0 +1,189 @@
+//! Unit tests of the benchmark's parsing, statistics and report pieces (no servers started).
+
+use super::api::{parse_response, total};
+use super::client::{base64, message, message_file};
+use super::options::Options;
+use super::procfs::{cpu_model, stat_times, status_field, StatTimes};
+use super::report::{one_line, splice, BEGIN, END};
+use super::source::{last_count, SourceLoad};
+use super::stats::{median, Spread};
+use super::wire::parse_reply;
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn stat_times_skip_a_command_name_with_spaces_and_parentheses() {
+    let stat = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 \
+                250 75 3 4 20 0 5 0 100 1000000 200 18446744073709551615";
+    assert_eq!(
+        stat_times(stat),
+        Some(StatTimes {
+            user: 250,
+            system: 75,
+            children_user: 3,
+            children_system: 4
+        })
+    );
+    assert_eq!(stat_times("1234 (truncated) S 1"), None);
+}
+
+#[test]
+fn status_fields_are_read_as_numbers() {
+    let status = "Name:\tmailsink\nVmHWM:\t    3120 kB\nVmRSS:\t    2048 kB\nThreads:\t5\n";
+    assert_eq!(status_field(status, "VmHWM:"), Some(3120));
+    assert_eq!(status_field(status, "VmRSS:"), Some(2048));
+    assert_eq!(status_field(status, "Threads:"), Some(5));
+    assert_eq!(status_field(status, "VmSwap:"), None);
+}
+
+#[test]
+fn cpu_model_comes_from_the_first_model_name_line() {
+    let info = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nprocessor\t: 1\n";
+    assert_eq!(
+        cpu_model(info).as_deref(),
+        Some("Intel(R) Xeon(R) Processor")
+    );
+    assert_eq!(cpu_model("processor\t: 0\n"), None);
+}
+
+#[test]
+fn a_reply_ends_on_the_line_with_a_space_after_the_code() {
+    let ehlo = b"250-mailsink\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n354 next";
+    assert_eq!(parse_reply(ehlo), Some((250, 44)));
+    assert_eq!(parse_reply(b"250-partial\r\n250 SIZ"), None);
+    assert_eq!(parse_reply(b"221\r\n"), Some((221, 5)));
+    assert_eq!(parse_reply(b"HTTP/1.1 400\r\n"), Some((0, 14)));
+}
+
+#[test]
+fn base64_matches_known_auth_plain_tokens() {
+    assert_eq!(base64(b"\0user\0pass"), "AHVzZXIAcGFzcw==");
+    assert_eq!(base64(b"ab"), "YWI=");
+    assert_eq!(base64(b"abc"), "YWJj");
+    assert_eq!(base64(b""), "");
+}
+
+#[test]
+fn messages_have_the_asked_body_size_and_one_terminator() {
+    for size in [0, 1, 77, 78, 1024, 100 * 1024] {
+        let msg = message(size, "bench");
+        let text = std::str::from_utf8(&msg).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains("Subject: bench"));
+        let body = body.strip_suffix(".\r\n").unwrap();
+        // The body may gain a final CRLF so the terminator starts a line.
+        assert!(
+            body.len() == size || body.len() == size + 2,
+            "size {size}: {}",
+            body.len()
+        );
+        assert!(body.is_empty() || body.ends_with("\r\n"));
+        assert!(!body.contains("\r\n.\r\n") && !body.starts_with('.'));
+    }
+}
+
+#[test]
+fn smtp_source_count_is_the_last_number_printed() {
+    assert_eq!(last_count(b"\r1\r2\r3\r1000\r\n"), 1000);
+    assert_eq!(last_count(b"\r17\r18"), 18);
+    assert_eq!(last_count(b""), 0);
+}
+
+#[test]
+fn smtp_source_arguments_follow_the_load() {
+    let load = SourceLoad {
+        addr: "127.0.0.1:2525".parse().unwrap(),
+        message_file: "/tmp/m.eml".into(),
+        concurrency: 10,
+        messages: 500,
+        reuse: true,
+        time_limit: std::time::Duration::from_secs(1),
+    };
+    let line = load.args().join(" ");
+    assert!(line.starts_with("-s 10 -m 500 -F /tmp/m.eml -c"));
+    assert!(line.ends_with("-d 127.0.0.1:2525"));
+    let fresh = SourceLoad {
+        reuse: false,
+        ..load
+    };
+    assert!(!fresh.args().contains(&"-d".to_owned()));
+}
+
+#[test]
+fn options_parse_quick_only_and_pairs() {
+    let quick = Options::parse(&args(&["--quick", "--only", "plain-1k, tls"])).unwrap();
+    assert!(quick.quick);
+    assert_eq!(quick.pairs, 1);
+    assert_eq!(quick.only, vec!["plain-1k", "tls"]);
+    assert!(quick.selects("plain-1k-c10"));
+    assert!(quick.selects("starttls-1k-c1"));
+    assert!(!quick.selects("plain-100k-c1"));
+    assert!(!quick.writes_docs());
+    assert_eq!(quick.count(5000), 500);
+
+    let full = Options::parse(&[]).unwrap();
+    assert_eq!(full.pairs, 3);
+    assert!(full.writes_docs());
+    assert_eq!(full.count(5000), 5000);
+
+    let quick_pairs = Options::parse(&args(&["--quick", "--pairs", "2"])).unwrap();
+    assert_eq!(quick_pairs.pairs, 2);
+    assert!(Options::parse(&args(&["--pairs", "0"])).is_err());
+    assert!(Options::parse(&args(&["--only"])).is_err());
+    assert!(Options::parse(&args(&["--fast"])).is_err());
+}
+
+#[test]
+fn spread_gives_median_min_and_max() {
+    let s = Spread::of(&[3.0, 1.0, 2.0]).unwrap();
+    assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+    assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
+    assert_eq!(Spread::of(&[]), None);
+}
+
+#[test]
+fn the_generated_block_replaces_only_the_text_between_the_markers() {
+    let old =
+        format!("# Benchmarks\n\nintro\n\n{BEGIN}\nold figures\n{END}\n\n## Profile\nnotes\n");
+    let block = format!("{BEGIN}\nnew figures\n{END}\n");
+    let new = splice(&old, &block);
+    assert!(new.contains("intro") && new.contains("## Profile\nnotes"));
+    assert!(new.contains("new figures") && !new.contains("old figures"));
+    assert_eq!(new.matches(BEGIN).count(), 1);
+
+    let appended = splice("# Benchmarks\n\nhand-written\n", &block);
+    assert!(appended.starts_with("# Benchmarks\n\nhand-written\n\n"));
+    assert!(appended.ends_with(&block));
+    assert!(splice("", &block).starts_with("# Benchmarks"));
+}
+
+#[test]
+fn table_cells_stay_on_one_line() {
+    assert_eq!(one_line("a|b\nc"), "a/b c");
+    assert_eq!(one_line(&"x".repeat(200)).chars().count(), 160);
+}
+
+#[test]
+fn http_answers_and_totals_are_read() {
+    let raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"total\": 100001, \"unread\": 3}";
+    let reply = parse_response(raw).unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(total(&reply.body), Some(100_001));
+    assert_eq!(total("{\"total\":7}"), Some(7));
+    assert_eq!(total("{\"count\":7}"), None);
+    assert!(parse_response(b"garbage").is_none());
+}
+
+#[test]
+fn the_smtp_source_file_is_the_client_message_with_lf_line_ends() {
+    let file = message_file(200, "bench");
+    let text = String::from_utf8(file).unwrap();
+    assert!(!text.contains('\r'));
+    assert!(text.starts_with("From: Bench Sender <from@bench.example>\n"));
+    assert!(text.ends_with("\n") && !text.ends_with(".\n"));
+    let wire = String::from_utf8(message(200, "bench").to_vec()).unwrap();
+    assert_eq!(text.replace('\n', "\r\n") + ".\r\n", wire);
+}
