@@ -10,6 +10,7 @@ mod lifecycle;
 mod limits;
 mod maildir;
 mod smtplib;
+mod soak;
 mod startup;
 mod swaks;
 mod tls;
