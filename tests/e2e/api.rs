@@ -140,6 +140,7 @@ fn the_pypi_client_mailpit_api_client_works_unchanged() {
     let out = Command::new(require_tool("python3"))
         .arg(client_dir("py").join("mailpit_api_client_check.py"))
         .arg(server.http_url())
+        .arg(server.port().to_string())
         .output()
         .expect("run python3");
     assert_success("mailpit_api_client_check.py", &out);

@@ -1,12 +1,13 @@
 """Drives the PyPI package `mailpit-api-client`, unchanged, against a running mailsink.
 
-Usage: python3 mailpit_api_client_check.py BASE_URL
+Usage: python3 mailpit_api_client_check.py BASE_URL SMTP_PORT
 
 tests/e2e/api.rs delivers one message with an attachment over SMTP first (subject "From
 Python", a `Delivered-To:` header, which the client's header model requires), then runs this
 script; it exits non-zero with the failed assertion otherwise.
 """
 
+import smtplib
 import sys
 
 from mailpit.client.api import API
@@ -37,6 +38,16 @@ assert headers.message_id == ["<py-1@example.com>"], headers
 
 attachment = api.get_message_attachment(summary.id, message.attachments[0].part_id)
 assert attachment == "a,b\n1,2\n", repr(attachment)
+
+# delete_messages([id]) sends form-encoded `ids`: only that message goes (Mailpit would
+# delete everything here).
+with smtplib.SMTP("127.0.0.1", int(sys.argv[2])) as smtp:
+    smtp.sendmail("py@example.com", ["rcpt@example.com"], b"Subject: second\r\n\r\nkeep\r\n")
+assert api.get_messages().total == 2
+api.delete_messages([summary.id])
+remaining = api.get_messages()
+assert remaining.total == 1, remaining
+assert remaining.messages[0].subject == "second", remaining
 
 api.delete_messages([])
 assert api.get_messages().total == 0

@@ -1,5 +1,6 @@
 //! An HTTP request as the router sees it: plain data, built by the server or by a test.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The request methods the API knows; anything else is [`Method::Other`] and gets `405`.
@@ -45,7 +46,9 @@ impl Method {
 }
 
 /// One complete request: the body is already read (and de-chunked) by the server.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` output leaves out the body and the values of `Authorization` and `Cookie`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: Method,
     /// The request-target as sent: an origin-form path with an optional `?query`.
@@ -98,5 +101,30 @@ impl Request {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = ["authorization", "proxy-authorization", "cookie"]
+                    .iter()
+                    .any(|s| name.eq_ignore_ascii_case(s));
+                (
+                    name.as_str(),
+                    if secret { "<redacted>" } else { value.as_str() },
+                )
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .field("peer", &self.peer)
+            .finish()
     }
 }

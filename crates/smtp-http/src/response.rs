@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-/// A response body.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A response body. Its `Debug` output gives the length only: bodies stay out of logs.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum Body {
     #[default]
     Empty,
@@ -26,6 +26,12 @@ impl Body {
             Self::Bytes(bytes) => bytes,
             Self::Shared(bytes) => bytes,
         }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Body({} bytes)", self.as_bytes().len())
     }
 }
 

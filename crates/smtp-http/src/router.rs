@@ -27,11 +27,10 @@ use crate::path::{self, Target};
 use crate::request::{Method, Request};
 use crate::response::Response;
 
-/// The page served at `/` until the web page exists: the hook is [`Router::with_index`].
-const PLACEHOLDER_INDEX: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<title>mailsink</title></head><body><h1>mailsink</h1>\
-<p>The web page is not built yet. The API is at <a href=\"api/v1/messages\">/api/v1/</a>.</p>\
-</body></html>\n";
+/// The web page served at `/`: one self-contained file (inline CSS and script, no build step)
+/// that works over `/api/v1` like any client; see `docs/web.md`. [`Router::with_index`]
+/// replaces it.
+const INDEX_HTML: &str = include_str!("../ui/index.html");
 
 /// What the router serves and how.
 #[derive(Clone)]
@@ -174,12 +173,12 @@ impl<'a> Route<'a> {
 }
 
 impl Router {
-    /// A router with the placeholder page at `/`.
+    /// A router serving the web page (`ui/index.html`) at `/`.
     #[must_use]
     pub fn new(config: RouterConfig) -> Self {
         Self {
             config,
-            index: PLACEHOLDER_INDEX.to_owned(),
+            index: INDEX_HTML.to_owned(),
             started: Instant::now(),
             deleted: AtomicU64::new(0),
         }

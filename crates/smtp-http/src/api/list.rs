@@ -105,12 +105,15 @@ pub(super) fn set_read(call: &Call<'_>) -> Result<Response, ApiError> {
     Ok(ok())
 }
 
-/// `DELETE /api/v1/messages` with `{"IDs": [...]}`. As in Mailpit, a body that is empty, is not
-/// JSON, or names no IDs deletes every message.
+/// `DELETE /api/v1/messages` with `{"IDs": [...]}`. As in Mailpit, an empty body or one that
+/// names no IDs deletes every message. Unlike Mailpit, a form-encoded body (`ids=A&ids=B`, what
+/// the PyPI `mailpit-api-client` sends) deletes just those messages, and any other body that is
+/// not JSON is refused with 400 instead of deleting everything.
 pub(super) fn delete(call: &Call<'_>) -> Result<Response, ApiError> {
     let ids = match json_object(call.request) {
         Ok(Some(body)) => string_list(&body, "IDs").unwrap_or_default(),
-        Ok(None) | Err(_) => Vec::new(),
+        Ok(None) => Vec::new(),
+        Err(err) => form_ids(&call.request.body).ok_or(ApiError::BadRequest(err))?,
     };
     let store = &call.router.config.store;
     let deleted = if ids.is_empty() {
@@ -177,4 +180,20 @@ fn all_tags(messages: &[Arc<StoredMessage>]) -> Vec<String> {
 
 fn ok() -> Response {
     Response::text(200, "ok")
+}
+
+/// `ids=A&ids=B` (or `IDs=`), form-encoded; `None` when the body is not such a form.
+fn form_ids(body: &[u8]) -> Option<Vec<String>> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    let mut ids = Vec::new();
+    for pair in text.split('&') {
+        let (key, value) = pair.split_once('=')?;
+        if !key.eq_ignore_ascii_case("ids") && key != "IDs[]" && key != "ids[]" {
+            return None;
+        }
+        let value = value.replace('+', " ");
+        let decoded = crate::path::percent_decode(value.as_bytes())?;
+        ids.push(String::from_utf8(decoded).ok()?);
+    }
+    (!ids.is_empty()).then_some(ids)
 }

@@ -95,6 +95,7 @@ pub(crate) fn dispatch(
             .with_body(crate::response::Body::Bytes(
                 call.router.index.clone().into_bytes(),
             ))),
+        // Other methods on these two never get here: the router answered them `405`.
         (Route::Messages | Route::Search, _) => Err(ApiError::NotFound),
     }
 }

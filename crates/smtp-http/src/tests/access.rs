@@ -326,3 +326,23 @@ fn cors_parse_reads_mailpit_values() {
     assert!(cors.allows("http://[::1]:8025", Some("[::1]:8025")));
     assert!(!Cors::parse("*.test").allows("https://a.test", None));
 }
+
+#[test]
+fn request_debug_output_hides_credentials_and_the_body() {
+    let request = Request::new(Method::Post, "/api/v1/send")
+        .with_header("Authorization", &basic("admin", "s3cret"))
+        .with_header("Cookie", "session=abc")
+        .with_body("{\"Text\":\"private body\"}");
+    let debug = format!("{request:?}");
+    assert!(
+        debug.contains("/api/v1/send") && debug.contains("<redacted>"),
+        "{debug}"
+    );
+    for secret in [
+        STANDARD.encode("admin:s3cret").as_str(),
+        "session=abc",
+        "private body",
+    ] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}

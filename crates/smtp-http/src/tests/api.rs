@@ -336,14 +336,41 @@ fn delete_removes_the_listed_ids() {
 }
 
 #[test]
-fn delete_without_ids_or_with_a_bad_body_deletes_everything() {
-    for body in ["", "{}", "{\"IDs\":[]}", "ids=x", "null"] {
+fn delete_without_ids_deletes_everything() {
+    for body in ["", "{}", "{\"IDs\":[]}", "null"] {
         let store = store();
         deliver(&store, "a");
         deliver(&store, "b");
         let response = call(&router(&store), Method::Delete, "/api/v1/messages", body);
         assert_eq!(response.status(), 200, "{body:?}");
         assert_eq!(store.handle().count().unwrap().total, 0, "{body:?}");
+    }
+}
+
+#[test]
+fn delete_with_form_ids_deletes_only_those_and_junk_is_refused() {
+    // What the PyPI mailpit-api-client sends: form-encoded `ids`.
+    let store = store();
+    let a = deliver(&store, "a");
+    let b = deliver(&store, "b");
+    let c = deliver(&store, "c");
+    let body = format!("ids={a}&ids={b}");
+    let response = call(&router(&store), Method::Delete, "/api/v1/messages", &body);
+    assert_eq!(response.status(), 200);
+    assert!(store.handle().get(a).unwrap().is_none());
+    assert!(store.handle().get(b).unwrap().is_none());
+    assert!(
+        store.handle().get(c).unwrap().is_some(),
+        "an unlisted message survives"
+    );
+    for junk in ["not json at all", "{\"IDs\":", "x=1"] {
+        let response = call(&router(&store), Method::Delete, "/api/v1/messages", junk);
+        assert_eq!(response.status(), 400, "{junk:?}");
+        assert_eq!(
+            store.handle().count().unwrap().total,
+            1,
+            "junk never deletes everything"
+        );
     }
 }
 
