@@ -19,6 +19,13 @@ const DEBIAN: &[(&str, &str)] = &[
     ("npm", "npm"),
 ];
 
+/// (Perl module that must load, Debian package): swaks needs these for CRAM-MD5 and TLS.
+const PERL: &[(&str, &str)] = &[
+    ("Digest::HMAC_MD5", "libdigest-hmac-perl"),
+    ("Net::SSLeay", "libnet-ssleay-perl"),
+    ("IO::Socket::SSL", "libio-socket-ssl-perl"),
+];
+
 /// (module that must import, pinned PyPI requirement): Python API clients the tests drive.
 const PYPI: &[(&str, &str)] = &[("mailpit.client.api", "mailpit-api-client==1.0.0")];
 
@@ -33,11 +40,16 @@ pub(crate) fn install() -> Result<(), String> {
 }
 
 fn install_debian() -> Result<(), String> {
-    let missing: Vec<&str> = DEBIAN
+    let mut missing: Vec<&str> = DEBIAN
         .iter()
         .filter(|(tool, _)| !on_path(tool))
         .map(|&(_, package)| package)
         .collect();
+    missing.extend(
+        PERL.iter()
+            .filter(|(module, _)| !perl_has(module))
+            .map(|&(_, package)| package),
+    );
     if missing.is_empty() {
         return Ok(());
     }
@@ -52,6 +64,13 @@ fn install_debian() -> Result<(), String> {
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     crate::run("apt-get", &args)
+}
+
+fn perl_has(module: &str) -> bool {
+    Command::new("perl")
+        .args([&format!("-M{module}"), "-e", "1"])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn install_pypi() -> Result<(), String> {
