@@ -14,6 +14,9 @@ pub(crate) const TARGETS: &[&str] = &[
     "data_receiver",
     "sasl",
     "htpasswd",
+    "mime_summary",
+    "search_query",
+    "http_router",
 ];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {

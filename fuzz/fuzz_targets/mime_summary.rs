@@ -1,0 +1,13 @@
+//! MIME summary extraction: any bytes give a summary (never a panic), and every listed part can
+//! be fetched by its PartID.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|raw: &[u8]| {
+    let summary = smtp_store::summarize(raw);
+    for attachment in summary.attachments.iter().chain(&summary.inline) {
+        let _ = smtp_store::part(raw, &attachment.part_id);
+    }
+    assert!(summary.snippet.chars().count() <= 260);
+});
