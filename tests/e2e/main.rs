@@ -4,6 +4,7 @@
 mod abuse;
 mod api;
 mod auth;
+mod browser;
 mod concurrency;
 mod lettre_client;
 mod lifecycle;

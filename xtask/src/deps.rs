@@ -17,6 +17,8 @@ const DEBIAN: &[(&str, &str)] = &[
     ("pip3", "python3-pip"),
     ("node", "nodejs"),
     ("npm", "npm"),
+    // The browser the web page tests drive (through playwright-core, never a downloaded one).
+    ("chromium", "chromium"),
 ];
 
 /// (Perl module that must load, Debian package): swaks needs these for CRAM-MD5 and TLS.
@@ -29,9 +31,13 @@ const PERL: &[(&str, &str)] = &[
 /// (module that must import, pinned PyPI requirement): Python API clients the tests drive.
 const PYPI: &[(&str, &str)] = &[("mailpit.client.api", "mailpit-api-client==1.0.0")];
 
-/// The npm project (under the workspace root) holding the JavaScript API clients, pinned by its
-/// committed `package-lock.json`, and a package that shows it is installed.
-const NPM_PROJECT: (&str, &str) = ("tests/js", "node_modules/mailpit-api/package.json");
+/// The npm projects (under the workspace root), each pinned by its committed
+/// `package-lock.json`, and a package that shows it is installed: the JavaScript API clients,
+/// and playwright-core for the web page tests.
+const NPM_PROJECTS: &[(&str, &str)] = &[
+    ("tests/js", "node_modules/mailpit-api/package.json"),
+    ("tests/browser", "node_modules/playwright-core/package.json"),
+];
 
 pub(crate) fn install() -> Result<(), String> {
     install_debian()?;
@@ -95,22 +101,22 @@ fn install_pypi() -> Result<(), String> {
 }
 
 fn install_npm() -> Result<(), String> {
-    let (project, marker) = NPM_PROJECT;
-    let dir = workspace_root().join(project);
-    if dir.join(marker).is_file() {
-        return Ok(());
+    for &(project, marker) in NPM_PROJECTS {
+        let dir = workspace_root().join(project);
+        if dir.join(marker).is_file() {
+            continue;
+        }
+        eprintln!("$ npm ci (in {project})");
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .map_err(|err| format!("cannot run npm: {err}"))?;
+        if !status.success() {
+            return Err(format!("`npm ci` in {project} failed ({status})"));
+        }
     }
-    eprintln!("$ npm ci (in {project})");
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .status()
-        .map_err(|err| format!("cannot run npm: {err}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`npm ci` in {project} failed ({status})"))
-    }
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {

@@ -84,7 +84,7 @@ impl std::fmt::Debug for RouterConfig {
 #[derive(Debug)]
 pub struct Router {
     pub(crate) config: RouterConfig,
-    pub(crate) index: String,
+    pub(crate) index: Arc<[u8]>,
     pub(crate) started: Instant,
     /// Messages deleted through the API since start (`MessagesDeleted` in `/api/v1/info`).
     pub(crate) deleted: AtomicU64,
@@ -178,7 +178,7 @@ impl Router {
     pub fn new(config: RouterConfig) -> Self {
         Self {
             config,
-            index: INDEX_HTML.to_owned(),
+            index: Arc::from(INDEX_HTML.as_bytes()),
             started: Instant::now(),
             deleted: AtomicU64::new(0),
         }
@@ -187,7 +187,7 @@ impl Router {
     /// The same router serving `html` as the web page (`/`, `/search`, `/view/...`).
     #[must_use]
     pub fn with_index(mut self, html: impl Into<String>) -> Self {
-        self.index = html.into();
+        self.index = Arc::from(html.into().into_bytes());
         self
     }
 

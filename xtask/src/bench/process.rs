@@ -126,7 +126,7 @@ impl Drop for ProcessGroup {
 }
 
 /// Sends a signal to a whole process group through `kill(1)` (the workspace forbids `unsafe`).
-fn signal_group(pgid: u32, signal: &str) {
+pub(crate) fn signal_group(pgid: u32, signal: &str) {
     let _ = Command::new("kill")
         .arg(format!("-{signal}"))
         .arg("--")

@@ -168,7 +168,10 @@ fn cell_table(out: &mut String, cell: &CellResult) {
             continue;
         }
         let Some(rate) = c.rate() else { continue };
-        let ratio = base.map_or("—".to_owned(), |b| format!("{:.2}×", b / rate.median));
+        let ratio = match base {
+            Some(b) if rate.median > 0.0 => format!("{:.2}×", b / rate.median),
+            _ => "—".to_owned(),
+        };
         let failed = match (c.failed(), c.first_error(), c.timed_out()) {
             (0, None, false) => "0".to_owned(),
             (n, err, timed_out) => format!(

@@ -31,6 +31,8 @@ pub(crate) struct RunRecord {
     pub session: Option<Duration>,
     pub error: Option<String>,
     pub timed_out: bool,
+    /// Killed for passing the memory cap: its CPU time is unknown.
+    pub capped: bool,
 }
 
 impl RunRecord {
@@ -40,6 +42,9 @@ impl RunRecord {
 
     /// Server CPU milliseconds per message handled.
     pub(crate) fn cpu_ms_per_message(&self) -> f64 {
+        if self.capped {
+            return f64::NAN;
+        }
         per_message(self.server_cpu, self.delivered + self.failed)
     }
 
@@ -213,10 +218,35 @@ fn once(
     let before = procfs::usage(pid).unwrap_or_default();
     let mut record = drive(cell, contestant, tools, options, server.addr)?;
     let after = procfs::usage(pid).unwrap_or_default();
-    record.peak_threads = sampler.finish().max(after.threads);
+    let sampled = sampler.finish();
+    record.peak_threads = sampled.peak_threads.max(after.threads);
+    if sampled.capped {
+        record.peak_rss_kib = servers::RSS_CAP_KIB;
+        record.capped = true;
+        record.error = Some(format!(
+            "killed when its RSS passed {} GiB",
+            servers::RSS_CAP_KIB / (1024 * 1024)
+        ));
+        server.stop();
+        return Ok(record);
+    }
+    // Every `250` means the message is on disk: count the files (mailsink's own layout).
+    let files = (contestant.server.kind == Kind::Mailsink)
+        .then(|| server.maildir_messages())
+        .flatten();
+    if let Some(files) = files {
+        if files < record.delivered {
+            record.error.get_or_insert_with(|| {
+                format!(
+                    "{files} files in the maildir for {} messages accepted",
+                    record.delivered
+                )
+            });
+        }
+    }
     record.server_cpu = cpu_between(before, after);
     record.idle_rss_kib = server.idle.rss_kib;
-    record.peak_rss_kib = after.hwm_kib;
+    record.peak_rss_kib = record.peak_rss_kib.max(after.hwm_kib);
     record.startup = server.startup;
     if after == Usage::default() {
         record

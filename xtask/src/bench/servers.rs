@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::client::{self, Security};
 use super::error::BenchError;
-use super::process::ProcessGroup;
+use super::process::{self, ProcessGroup};
 use super::procfs::{self, Usage};
 use super::tools::Tools;
 
@@ -127,6 +127,11 @@ pub(crate) struct Running {
 impl Running {
     pub(crate) fn pid(&self) -> u32 {
         self.group.pid()
+    }
+
+    /// Messages in the server's maildir (`new/` and `cur/` of every folder), if it has one.
+    pub(crate) fn maildir_messages(&self) -> Option<u64> {
+        self.maildir.as_deref().map(count_messages)
     }
 
     /// Stops the server and removes its maildir.
@@ -307,6 +312,27 @@ fn command(
     Ok(cmd)
 }
 
+/// Files under `new/` and `cur/` directories below `dir` (Maildir++ folders included).
+fn count_messages(dir: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut count = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = entry.file_name();
+        if name == "new" || name == "cur" {
+            count += fs::read_dir(&path).map_or(0, |files| files.flatten().count() as u64);
+        } else if name != "tmp" {
+            count += count_messages(&path);
+        }
+    }
+    count
+}
+
 /// A loopback address with a port that was free a moment ago.
 pub(crate) fn free_addr() -> Result<SocketAddr, BenchError> {
     TcpListener::bind("127.0.0.1:0")
@@ -333,23 +359,45 @@ fn log_tail(log: &Path) -> String {
     tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
 
-/// Samples a process's thread count while a load runs (the peak is what counts).
+/// A server whose resident memory passes this is killed: the machine is shared, and a server
+/// that keeps every message it ever saw (mailtutan on reused connections) would take it all.
+pub(crate) const RSS_CAP_KIB: u64 = 3 * 1024 * 1024;
+
+/// Samples a server while a load runs: its peak thread count, and its memory against
+/// [`RSS_CAP_KIB`].
 #[derive(Debug)]
 pub(crate) struct Sampler {
     stop: Arc<AtomicBool>,
     peak_threads: Arc<AtomicU64>,
+    capped: Arc<AtomicBool>,
     handle: JoinHandle<()>,
+}
+
+/// What the sampler saw.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sampled {
+    pub peak_threads: u64,
+    /// The server went over [`RSS_CAP_KIB`] and was killed.
+    pub capped: bool,
 }
 
 impl Sampler {
     pub(crate) fn start(pid: u32) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let peak_threads = Arc::new(AtomicU64::new(0));
-        let (s, p) = (Arc::clone(&stop), Arc::clone(&peak_threads));
+        let capped = Arc::new(AtomicBool::new(false));
+        let (s, p, c) = (
+            Arc::clone(&stop),
+            Arc::clone(&peak_threads),
+            Arc::clone(&capped),
+        );
         let handle = thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 if let Some(usage) = procfs::usage(pid) {
                     p.fetch_max(usage.threads, Ordering::Relaxed);
+                    if usage.rss_kib > RSS_CAP_KIB && !c.swap(true, Ordering::Relaxed) {
+                        process::signal_group(pid, "KILL");
+                    }
                 }
                 thread::sleep(Duration::from_millis(20));
             }
@@ -357,14 +405,18 @@ impl Sampler {
         Self {
             stop,
             peak_threads,
+            capped,
             handle,
         }
     }
 
-    /// Stops sampling and returns the peak thread count.
-    pub(crate) fn finish(self) -> u64 {
+    /// Stops sampling.
+    pub(crate) fn finish(self) -> Sampled {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.handle.join();
-        self.peak_threads.load(Ordering::Relaxed)
+        Sampled {
+            peak_threads: self.peak_threads.load(Ordering::Relaxed),
+            capped: self.capped.load(Ordering::Relaxed),
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Issue 7's targets, checked against one run's figures.
 
+use std::fmt::Write as _;
+
 use super::run::{CellResult, ContestantResult};
 use super::Results;
 
@@ -201,13 +203,25 @@ fn rate_vs(cell: &CellResult, names: &[&str], at_least: f64) -> Option<(String, 
 }
 
 fn self_ratio(cell: &CellResult, label: &str, base: &str, at_least: f64) -> Option<(String, bool)> {
-    let ours = cell.get(label)?.rate()?.median;
-    let baseline = cell.get(base)?.rate()?.median;
-    let ratio = ours / baseline;
-    Some((
-        format!("{ours:.0} vs {baseline:.0} msg/s = {ratio:.2}×"),
-        ratio >= at_least,
-    ))
+    let (ours, baseline) = (cell.get(label)?, cell.get(base)?);
+    let (rate, base_rate) = (ours.rate()?.median, baseline.rate()?.median);
+    let ratio = rate / base_rate;
+    let mut text = format!("{rate:.0} vs {base_rate:.0} msg/s = {ratio:.2}×");
+    if let Some(ceiling) = cpu_ceiling(ours, baseline) {
+        let _ = write!(
+            text,
+            " (CPU-bound ceiling with server and client on the same cores: {ceiling:.2}×)"
+        );
+    }
+    Some((text, ratio >= at_least))
+}
+
+/// When the load client and the server share the machine's cores, a run cannot go faster
+/// than cores / (server + client CPU per message): the best ratio the CPU work allows.
+fn cpu_ceiling(ours: &ContestantResult, baseline: &ContestantResult) -> Option<f64> {
+    let cost = |c: &ContestantResult| Some(c.cpu_ms()? + c.client_ms()?);
+    let (mine, base) = (cost(ours)?, cost(baseline)?);
+    (mine > 0.0 && base > 0.0).then(|| base / mine)
 }
 
 fn latency(cell: &CellResult) -> Option<(String, bool)> {

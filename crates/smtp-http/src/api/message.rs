@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
 use smtp_store::StoredMessage;
 
 use super::{lookup, raw_bytes, ApiError, Call};
@@ -12,8 +13,23 @@ use crate::response::{Body, Response};
 /// The policy of a rendered message: no script, no plugin, nothing loaded from elsewhere;
 /// inline styles and images from the message itself (its parts, served here) only.
 pub(crate) const VIEW_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
-img-src 'self' data: cid:; font-src data:; base-uri 'none'; form-action 'none'; \
-frame-ancestors 'self'";
+img-src data:; font-src data:; base-uri 'none'; form-action 'none'; \
+frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
+
+/// The policy for a message part served on its own: an HTML or SVG attachment opened in a tab
+/// runs no script and, sandboxed, gets an opaque origin that cannot read the API.
+pub(crate) const PART_CSP: &str =
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
+
+/// Content types a browser would render as an active document: always offered as a download.
+const ACTIVE_TYPES: [&str; 6] = [
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/xml",
+    "application/xml",
+    "text/xsl",
+];
 
 /// `GET /api/v1/message/{ID}`: the parsed message; marks it read.
 pub(super) fn get(call: &Call<'_>, id: &str) -> Result<Response, ApiError> {
@@ -50,9 +66,26 @@ pub(super) fn part(call: &Call<'_>, id: &str, part_id: &str) -> Result<Response,
     let raw = raw_bytes(&message)?;
     let part = smtp_store::part(&raw, part_id).ok_or(ApiError::NotFound)?;
     let file_name = crate::mime::one_line(&part.file_name).replace(['"', '\\'], "_");
+    let essence = part
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let disposition = if ACTIVE_TYPES.contains(&essence.as_str()) {
+        "attachment; "
+    } else {
+        ""
+    };
     Ok(Response::new(200)
         .with_header("Content-Type", part.content_type)
-        .with_header("Content-Disposition", format!("filename=\"{file_name}\""))
+        .with_header(
+            "Content-Disposition",
+            format!("{disposition}filename=\"{file_name}\""),
+        )
+        .with_header("Content-Security-Policy", PART_CSP)
+        .with_header("X-Content-Type-Options", "nosniff")
         .with_body(Body::Bytes(part.bytes)))
 }
 
@@ -65,9 +98,26 @@ pub(super) fn view_html(call: &Call<'_>, id: &str) -> Result<Response, ApiError>
         return Err(ApiError::NotFound);
     }
     let mut html = summary.html.clone();
-    for inline in summary.inline.iter().filter(|p| !p.content_id.is_empty()) {
-        let url = format!("/api/v1/message/{}/part/{}", message.id(), inline.part_id);
-        html = html.replace(&format!("cid:{}", inline.content_id), &url);
+    let inline: Vec<_> = summary
+        .inline
+        .iter()
+        .filter(|p| !p.content_id.is_empty())
+        .collect();
+    if !inline.is_empty() {
+        // Sandboxed, the page has an opaque origin that may not fetch from the API: inline
+        // images go in as data: URLs instead.
+        let raw = raw_bytes(&message)?;
+        for attachment in inline {
+            let Some(part) = smtp_store::part(&raw, &attachment.part_id) else {
+                continue;
+            };
+            let url = format!(
+                "data:{};base64,{}",
+                crate::mime::one_line(&part.content_type),
+                base64::engine::general_purpose::STANDARD.encode(&part.bytes)
+            );
+            html = html.replace(&format!("cid:{}", attachment.content_id), &url);
+        }
     }
     Ok(Response::new(200)
         .with_header("Content-Type", "text/html; charset=utf-8")

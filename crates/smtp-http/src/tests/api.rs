@@ -723,7 +723,7 @@ fn probes_answer_and_readyz_fails_once_the_store_is_gone() {
 }
 
 #[test]
-fn the_index_is_the_placeholder_until_one_is_given() {
+fn the_index_is_the_web_page_unless_another_is_given() {
     let store = store();
     let page = get(&router(&store), "/");
     assert_eq!(page.status(), 200);
@@ -770,7 +770,7 @@ Content-Type: multipart/related; boundary=\"R\"\r\n\r\n--R\r\nContent-Type: text
 Content-ID: <logo@x>\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--R--\r\n";
 
 #[test]
-fn the_html_view_runs_no_script_and_links_inline_images_to_their_parts() {
+fn the_html_view_runs_no_script_and_embeds_inline_images() {
     let store = store();
     let id = deliver_raw(&store, RELATED);
     let router = router(&store);
@@ -787,14 +787,26 @@ fn the_html_view_runs_no_script_and_links_inline_images_to_their_parts() {
         csp.starts_with("default-src 'none';") && !csp.contains("script-src"),
         "{csp}"
     );
+    // Sandboxed (no meta refresh, no same-origin access), so images cannot be fetched from the
+    // API: they are embedded.
+    assert!(
+        csp.contains("sandbox")
+            && !csp.contains("allow-scripts")
+            && !csp.contains("allow-same-origin"),
+        "{csp}"
+    );
+    assert!(csp.contains("img-src data:;"), "{csp}");
     assert_eq!(view.header("X-Content-Type-Options"), Some("nosniff"));
     let html = text(&view);
-    assert!(
-        html.contains(&format!("src=\"/api/v1/message/{id}/part/{part_id}\"")),
-        "{html}"
-    );
+    assert!(html.contains("src=\"data:image/png;base64,"), "{html}");
+    assert!(!html.contains("cid:"), "{html}");
     let image = get(&router, &format!("/api/v1/message/{id}/part/{part_id}"));
     assert_eq!(image.header("Content-Type"), Some("image/png"));
+    let part_csp = image.header("Content-Security-Policy").unwrap();
+    assert!(
+        part_csp.starts_with("default-src 'none'") && part_csp.ends_with("sandbox"),
+        "{part_csp}"
+    );
     let latest = get(&router, "/view/latest.html");
     assert_eq!(text(&latest), html);
 }
@@ -816,5 +828,34 @@ fn the_text_view_is_the_text_body_and_marks_the_message_read() {
         get(&router, &format!("/view/{id}.html")).status(),
         404,
         "no HTML body"
+    );
+}
+
+#[test]
+fn an_html_attachment_is_a_sandboxed_download_never_a_page_on_our_origin() {
+    let store = store();
+    let raw =
+        "From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+--b\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=\"evil.html\"\r\n\r\n\
+<script>fetch('/api/v1/messages')</script>\r\n--b--\r\n";
+    let id = deliver_raw(&store, raw);
+    let router = router(&store);
+    let message = json(&get(&router, &format!("/api/v1/message/{id}")));
+    let part_id = message["Attachments"][0]["PartID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let part = get(&router, &format!("/api/v1/message/{id}/part/{part_id}"));
+    assert_eq!(part.status(), 200);
+    assert_eq!(
+        part.header("Content-Disposition"),
+        Some("attachment; filename=\"evil.html\"")
+    );
+    assert_eq!(part.header("X-Content-Type-Options"), Some("nosniff"));
+    let csp = part.header("Content-Security-Policy").unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("sandbox"),
+        "{csp}"
     );
 }
