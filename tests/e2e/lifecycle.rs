@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{mailsink_bin, wait_bounded, RawClient, TestServer};
+use mailsink_tests::{free_port, mailsink_bin, wait_bounded, RawClient, TestServer};
 
 #[test]
 fn beyond_the_worker_pool_and_queue_clients_get_421() {
@@ -126,13 +126,6 @@ fn a_panicking_free_server_survives_garbage() {
         }
     }
     assert_eq!(last, "250 2.0.0 Ok");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 fn connect_retry(addr: std::net::SocketAddr) -> RawClient {

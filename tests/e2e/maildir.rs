@@ -3,13 +3,13 @@
 //! must still have every acknowledged message (and, across a clean restart, its read state).
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{mailsink_bin, python, wait_bounded, TestServer};
+use mailsink_tests::{free_port, mailsink_bin, python, wait_bounded, TestServer};
 
 /// Four connections at once (so the store groups their commits), ten messages each, then
 /// SIGKILL to the server as soon as the last `250` has arrived: no QUIT, no clean shutdown.
@@ -174,13 +174,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 fn wait_for_port(addr: SocketAddr) {

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{mailsink_bin, python, wait_bounded};
+use mailsink_tests::{free_port, mailsink_bin, python, wait_bounded};
 
 const LOAD: &str = r#"
 import smtplib, ssl, sys, threading, time, json, urllib.request
@@ -53,13 +53,6 @@ for t in threads: t.start()
 for t in threads: t.join()
 print(json.dumps(counts))
 "#;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port()
-}
 
 /// (resident KiB, threads) of a process.
 fn rss_and_threads(pid: u32) -> (u64, u64) {

@@ -130,6 +130,14 @@ pub fn run_mailsink(args: &[&str], env: &[(&str, &str)]) -> Output {
     wait_bounded(child, Duration::from_secs(20))
 }
 
+/// A loopback port that was free a moment ago, for tests that start the binary on a fixed port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
 /// Waits for a child, killing it after `limit`.
 pub fn wait_bounded(mut child: std::process::Child, limit: Duration) -> Output {
     let start = Instant::now();
