@@ -63,6 +63,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
         transport: Some(transport),
         session,
         command_deadline: None,
+        read_timeout_set: None,
     };
     match conn.run() {
         Ok(()) => log::debug!("{peer}: connection closed"),
@@ -81,6 +82,8 @@ struct Connection<'a> {
     session: Session,
     /// When the command line now being received must be complete (RFC 5321 section 4.5.3.2).
     command_deadline: Option<Instant>,
+    /// The socket's read timeout as last set.
+    read_timeout_set: Option<Duration>,
 }
 
 impl Connection<'_> {
@@ -95,11 +98,14 @@ impl Connection<'_> {
             if self.session.is_closed() {
                 return Ok(());
             }
-            let timeout = self.read_timeout();
+            let timeout = self.read_timeout().max(Duration::from_millis(1));
+            // One setsockopt per change, not per read: while commands keep arriving the
+            // timeout stays the full command timeout, and DATA's never changes.
+            if self.read_timeout_set != Some(timeout) {
+                self.transport()?.tcp().set_read_timeout(Some(timeout))?;
+                self.read_timeout_set = Some(timeout);
+            }
             let transport = self.transport()?;
-            transport
-                .tcp()
-                .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))?;
             match transport.read(&mut buf) {
                 Ok(0) => self.end_of_input(),
                 Ok(n) => self.session.handle_input(&buf[..n]),

@@ -175,18 +175,30 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 /// Mailpit's `cleanString`: separators (`<>",;()`, tabs, line breaks) become spaces, runs of
 /// whitespace one space, lower case.
 pub(crate) fn clean(text: &str) -> String {
-    let spaced: String = text
-        .chars()
-        .map(|c| match c {
-            '<' | '>' | '"' | ',' | ';' | '(' | ')' | '\u{feff}' => ' ',
-            c => c,
-        })
-        .collect();
-    spaced
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    let mut out = String::with_capacity(text.len());
+    push_clean(&mut out, text);
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// Appends `text` cleaned as [`clean`] does, in one pass and without temporaries: a separator
+/// run becomes one space (none at the very start of `out`).
+fn push_clean(out: &mut String, text: &str) {
+    for c in text.chars() {
+        let separator =
+            matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '\u{feff}') || c.is_whitespace();
+        if separator {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
 }
 
 impl Test {
@@ -222,25 +234,31 @@ fn any_address<'a>(mut list: impl Iterator<Item = &'a Address>, value: &str) -> 
 /// the HTML with its tags removed) and attachment names, cleaned as Mailpit cleans it.
 pub(crate) fn search_text(message: &StoredMessage) -> String {
     let summary = message.summary();
-    let mut text = String::new();
+    let mut text = String::with_capacity(summary.text.len() + 256);
     let lists = [&summary.to, &summary.cc, &summary.bcc, &summary.reply_to];
     for address in summary.from.iter().chain(lists.into_iter().flatten()) {
-        text.push_str(&format!("{} {} ", address.name, address.address));
+        push_clean(&mut text, &address.name);
+        push_clean(&mut text, " ");
+        push_clean(&mut text, &address.address);
+        push_clean(&mut text, " ");
     }
     for part in [&summary.subject, &summary.return_path] {
-        text.push_str(part);
-        text.push(' ');
+        push_clean(&mut text, part);
+        push_clean(&mut text, " ");
     }
     if summary.text.is_empty() {
-        text.push_str(&strip_tags(&summary.html));
+        push_clean(&mut text, &strip_tags(&summary.html));
     } else {
-        text.push_str(&summary.text);
+        push_clean(&mut text, &summary.text);
     }
     for attachment in &summary.attachments {
-        text.push(' ');
-        text.push_str(&attachment.file_name);
+        push_clean(&mut text, " ");
+        push_clean(&mut text, &attachment.file_name);
     }
-    clean(&text)
+    if text.ends_with(' ') {
+        text.pop();
+    }
+    text
 }
 
 /// HTML with its tags replaced by spaces (enough for searching; not a renderer).

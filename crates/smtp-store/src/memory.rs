@@ -27,6 +27,9 @@ pub(crate) enum Selection {
 pub(crate) struct Memory {
     messages: BTreeMap<MessageId, StoredMessage>,
     unread: usize,
+    /// Every tag in use, with how many kept messages carry it, so a page can list them
+    /// without a scan.
+    tags: BTreeMap<String, usize>,
     /// Most messages kept; 0 means no limit.
     max_messages: usize,
 }
@@ -36,6 +39,7 @@ impl Memory {
         Self {
             messages: BTreeMap::new(),
             unread: 0,
+            tags: BTreeMap::new(),
             max_messages,
         }
     }
@@ -95,6 +99,7 @@ impl Memory {
         Page {
             counts: self.counts(),
             messages,
+            tags: self.tags.keys().cloned().collect(),
         }
     }
 
@@ -179,11 +184,22 @@ impl Memory {
         if !message.is_read() {
             self.unread += 1;
         }
+        for tag in &message.summary().tags {
+            *self.tags.entry(tag.clone()).or_default() += 1;
+        }
     }
 
     fn count_out(&mut self, message: &StoredMessage) {
         if !message.is_read() {
             self.unread = self.unread.saturating_sub(1);
+        }
+        for tag in &message.summary().tags {
+            if let Some(count) = self.tags.get_mut(tag) {
+                *count -= 1;
+                if *count == 0 {
+                    self.tags.remove(tag);
+                }
+            }
         }
     }
 }

@@ -343,4 +343,6 @@ pub struct Page {
     pub counts: Counts,
     /// The messages on this page, newest first.
     pub messages: Vec<Arc<StoredMessage>>,
+    /// Every tag any kept message carries, sorted (Mailpit's `tags` in a list).
+    pub tags: Vec<String>,
 }

@@ -1,7 +1,6 @@
 //! The mailbox as a whole: `GET/PUT/DELETE /api/v1/messages`, `GET/DELETE /api/v1/search`,
 //! `GET /api/v1/tags`.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -17,9 +16,10 @@ const DEFAULT_LIMIT: usize = 50;
 
 /// `GET /api/v1/messages?start=&limit=`: a page of summaries, newest first.
 pub(super) fn list(call: &Call<'_>) -> Result<Response, ApiError> {
-    let everything = snapshot(call)?;
     let (start, limit) = paging(call);
-    let page = window(&everything.messages, start, limit);
+    // Only the page travels from the store; counts and tags come with it.
+    let everything = call.router.config.store.list(start, limit)?;
+    let page = &everything.messages;
     let counts = everything.counts;
     Ok(Response::json(
         200,
@@ -30,7 +30,7 @@ pub(super) fn list(call: &Call<'_>) -> Result<Response, ApiError> {
             messages_count: counts.total,
             messages_unread: counts.unread,
             start,
-            tags: all_tags(&everything.messages),
+            tags: everything.tags,
             messages: page.iter().map(|m| MessageSummary::of(m)).collect(),
         },
     ))
@@ -56,7 +56,7 @@ pub(super) fn search(call: &Call<'_>) -> Result<Response, ApiError> {
             messages_count: matching.len(),
             messages_unread: matching.iter().filter(|m| !m.is_read()).count(),
             start,
-            tags: all_tags(&everything.messages),
+            tags: everything.tags.clone(),
             messages: page.iter().map(|m| MessageSummary::of(m)).collect(),
         },
     ))
@@ -127,7 +127,10 @@ pub(super) fn delete(call: &Call<'_>) -> Result<Response, ApiError> {
 
 /// `GET /api/v1/tags`: every tag in use, sorted.
 pub(super) fn tags(call: &Call<'_>) -> Result<Response, ApiError> {
-    Ok(Response::json(200, &all_tags(&snapshot(call)?.messages)))
+    Ok(Response::json(
+        200,
+        &call.router.config.store.list(0, 0)?.tags,
+    ))
 }
 
 /// Every message, newest first, with the counts taken at the same moment.
@@ -171,11 +174,6 @@ fn window<T>(items: &[T], start: usize, limit: usize) -> &[T] {
     let from = start.min(items.len());
     let to = from.saturating_add(limit).min(items.len());
     &items[from..to]
-}
-
-fn all_tags(messages: &[Arc<StoredMessage>]) -> Vec<String> {
-    let tags: BTreeSet<&String> = messages.iter().flat_map(|m| &m.summary().tags).collect();
-    tags.into_iter().cloned().collect()
 }
 
 fn ok() -> Response {
