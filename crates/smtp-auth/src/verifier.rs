@@ -11,9 +11,9 @@
 //! [`Verifier::replace`] swaps in a fresh snapshot with an empty cache, so a check that started
 //! against the old credentials can only write its verdict into the old, discarded cache.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
@@ -38,6 +38,55 @@ pub struct Verifier {
 struct Snapshot {
     credentials: Arc<Credentials>,
     cache: RwLock<VerdictCache>,
+    /// Checks running now, by tag, so identical concurrent logins share one.
+    in_flight: Mutex<HashMap<Tag, Arc<Pending>>>,
+}
+
+/// A check in progress; others with the same tag wait for its verdict.
+#[derive(Default)]
+struct Pending {
+    verdict: Mutex<Option<bool>>,
+    ready: Condvar,
+}
+
+impl Pending {
+    fn wait(&self) -> bool {
+        let mut verdict = self.verdict.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(v) = *verdict {
+                return v;
+            }
+            verdict = self
+                .ready
+                .wait(verdict)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Publishes the leader's verdict and retires the in-flight entry, also if the check panicked
+/// (then waiters get `false`), so nobody waits forever.
+struct Finish<'a> {
+    snapshot: &'a Snapshot,
+    tag: Tag,
+    pending: &'a Pending,
+    verdict: bool,
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        *self
+            .pending
+            .verdict
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(self.verdict);
+        self.pending.ready.notify_all();
+        self.snapshot
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.tag);
+    }
 }
 
 /// A bounded set of tags, forgotten in insertion order.
@@ -74,10 +123,25 @@ impl Verifier {
         if snapshot.cached(&tag) {
             return true;
         }
-        let verified = snapshot.credentials.verify(user, password);
+        // Sessions that start together with the same credentials wait for one check instead
+        // of each paying for bcrypt.
+        let (pending, leader) = snapshot.join(tag);
+        if !leader {
+            return pending.wait();
+        }
+        let mut finish = Finish {
+            snapshot: &snapshot,
+            tag,
+            pending: &pending,
+            verdict: false,
+        };
+        // A leader that finished between our cache check and `join` left its verdict.
+        let verified = snapshot.cached(&tag) || snapshot.credentials.verify(user, password);
         if verified {
             snapshot.remember(tag);
         }
+        finish.verdict = verified;
+        drop(finish);
         verified
     }
 
@@ -146,6 +210,23 @@ impl Snapshot {
         Self {
             credentials: Arc::new(credentials),
             cache: RwLock::default(),
+            in_flight: Mutex::default(),
+        }
+    }
+
+    /// The pending check for `tag`, and whether the caller starts it (the leader) or waits.
+    fn join(&self, tag: Tag) -> (Arc<Pending>, bool) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match in_flight.get(&tag) {
+            Some(pending) => (Arc::clone(pending), false),
+            None => {
+                let pending = Arc::new(Pending::default());
+                in_flight.insert(tag, Arc::clone(&pending));
+                (pending, true)
+            }
         }
     }
 

