@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{free_port, mailsink_bin, python, wait_bounded};
+use mailsink_tests::{free_port, mailsink_bin, python, wait_bounded, Reaper};
 
 const LOAD: &str = r#"
 import smtplib, ssl, sys, threading, time, json, urllib.request
@@ -114,7 +114,7 @@ fn mixed_traffic_with_api_reads_loses_nothing_and_stays_flat() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(12.0);
     let (smtp, http) = (free_port(), free_port());
-    let mut child = Command::new(mailsink_bin())
+    let child = Command::new(mailsink_bin())
         .args([
             "--smtp",
             &format!("127.0.0.1:{smtp}"),
@@ -139,8 +139,9 @@ fn mixed_traffic_with_api_reads_loses_nothing_and_stays_flat() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mailsink");
-    wait_ready(&mut child);
-    let pid = child.id();
+    let mut server = Reaper::new(child);
+    wait_ready(server.child());
+    let pid = server.child().id();
     let http_addr: SocketAddr = format!("127.0.0.1:{http}").parse().expect("addr");
 
     let sampler = std::thread::spawn(move || {
@@ -208,6 +209,6 @@ fn mixed_traffic_with_api_reads_loses_nothing_and_stays_flat() {
         .args(["-TERM", &pid.to_string()])
         .status()
         .expect("kill");
-    let out = wait_bounded(child, Duration::from_secs(15));
+    let out = wait_bounded(server.into_inner(), Duration::from_secs(15));
     assert_eq!(out.status.code(), Some(0));
 }

@@ -138,6 +138,35 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Owns a spawned server and kills it if the test fails before waiting for it, so a failing
+/// test never leaves a process running.
+#[derive(Debug)]
+pub struct Reaper(Option<std::process::Child>);
+
+impl Reaper {
+    pub fn new(child: std::process::Child) -> Self {
+        Self(Some(child))
+    }
+
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("child still owned")
+    }
+
+    /// Hands the child back, for a test that waits for it itself.
+    pub fn into_inner(mut self) -> std::process::Child {
+        self.0.take().expect("child still owned")
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Waits for a child, killing it after `limit`.
 pub fn wait_bounded(mut child: std::process::Child, limit: Duration) -> Output {
     let start = Instant::now();
