@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use smtp_auth::{Credentials, Verifier};
-use smtp_http::{Cors, HttpConfig, HttpServer, Request, Router, RouterConfig, SmtpCounters};
+use smtp_http::{Cors, HttpConfig, HttpServer, Request, Router, RouterConfig};
 use smtp_store::StoreHandle;
 
 use crate::config::{AuthSource, Config};
@@ -54,7 +54,7 @@ fn router_config(
         .as_deref()
         .map(Cors::parse)
         .unwrap_or_default();
-    router.counters = Some(Arc::new(move || counters(&metrics)));
+    router.counters = Some(Arc::new(move || metrics.snapshot()));
     router.version = env!("CARGO_PKG_VERSION").to_owned();
     router.database = config
         .maildir
@@ -73,20 +73,6 @@ fn ui_auth(config: &Config) -> Result<Option<Arc<Verifier>>, StartError> {
     };
     let credentials = credentials.map_err(StartError::UiAuth)?;
     Ok(Some(Arc::new(Verifier::new(credentials))))
-}
-
-fn counters(metrics: &Metrics) -> SmtpCounters {
-    let now = metrics.snapshot();
-    SmtpCounters {
-        sessions: now.sessions,
-        messages_accepted: now.messages_accepted,
-        bytes_accepted: now.bytes_accepted,
-        messages_refused: now.messages_refused,
-        tls_handshakes: now.tls_handshakes,
-        tls_failures: now.tls_failures,
-        auth_failures: now.auth_failures,
-        connections_refused: now.connections_refused,
-    }
 }
 
 /// The address to print for people: `localhost` for a wildcard bind, as Mailpit prints it.

@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use smtp_http::SmtpCounters;
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     sessions: AtomicU64,
@@ -12,19 +14,6 @@ pub struct Metrics {
     tls_failures: AtomicU64,
     auth_failures: AtomicU64,
     connections_refused: AtomicU64,
-}
-
-/// A copy of the counters at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MetricsSnapshot {
-    pub sessions: u64,
-    pub messages_accepted: u64,
-    pub bytes_accepted: u64,
-    pub messages_refused: u64,
-    pub tls_handshakes: u64,
-    pub tls_failures: u64,
-    pub auth_failures: u64,
-    pub connections_refused: u64,
 }
 
 impl Metrics {
@@ -59,9 +48,10 @@ impl Metrics {
         self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn snapshot(&self) -> MetricsSnapshot {
+    /// A copy of the counters now, in the shape `/metrics` and `/api/v1/info` report.
+    pub fn snapshot(&self) -> SmtpCounters {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        MetricsSnapshot {
+        SmtpCounters {
             sessions: get(&self.sessions),
             messages_accepted: get(&self.messages_accepted),
             bytes_accepted: get(&self.bytes_accepted),

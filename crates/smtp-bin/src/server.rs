@@ -26,7 +26,7 @@ use smtp_store::{Store, StoreConfig, StoreHandle};
 use smtp_tls::ReloadableTls;
 
 use crate::config::{AuthSource, Config, TlsSource};
-use crate::metrics::MetricsSnapshot;
+use crate::metrics::SmtpCounters;
 use crate::pool::{Job, Pool};
 use crate::reload::Reloader;
 use crate::services::{AuthMode, Services, Timeouts};
@@ -191,7 +191,7 @@ impl Server {
         self.services.store.clone()
     }
 
-    pub fn metrics(&self) -> MetricsSnapshot {
+    pub fn metrics(&self) -> SmtpCounters {
         self.services.metrics.snapshot()
     }
 
