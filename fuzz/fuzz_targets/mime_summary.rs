@@ -1,5 +1,5 @@
-//! MIME summary extraction: any bytes give a summary (never a panic), and every listed part can
-//! be fetched by its PartID.
+//! MIME summary extraction: any bytes give a summary (never a panic), every listed part can be
+//! fetched by its PartID, and the body text search reads is the text the API shows.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,4 +10,6 @@ fuzz_target!(|raw: &[u8]| {
         let _ = smtp_store::part(raw, &attachment.part_id);
     }
     assert!(summary.snippet.chars().count() <= 260);
+    let searched: Vec<&str> = summary.body.pieces(raw).collect();
+    assert_eq!(searched.join("\n--\n"), smtp_store::bodies(raw).text);
 });

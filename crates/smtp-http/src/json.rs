@@ -230,6 +230,7 @@ pub struct Message {
 impl Message {
     pub(crate) fn of(message: &StoredMessage) -> Self {
         let summary = message.summary();
+        let bodies = smtp_store::bodies(message.raw());
         Self {
             id: message.id().to_string(),
             message_id: summary.message_id.clone(),
@@ -245,8 +246,8 @@ impl Message {
             date: rfc3339(summary.date.unwrap_or(message.received())),
             tags: summary.tags.clone(),
             username: username(message),
-            text: summary.text.clone(),
-            html: summary.html.clone(),
+            text: bodies.text,
+            html: bodies.html,
             size: message.size(),
             inline: summary.inline.iter().map(Attachment::from).collect(),
             attachments: summary.attachments.iter().map(Attachment::from).collect(),

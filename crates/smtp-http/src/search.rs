@@ -14,7 +14,17 @@
 //! - a leading `-` or `!` negates a term.
 //!
 //! As in Mailpit, prefixes are case-insensitive, and a term with no letter or digit is ignored.
+//!
+//! # Matching many messages
+//!
+//! A search tests every stored message, so words are matched without building Mailpit's
+//! cleaned search text ([`search_text`]) where the answer cannot differ: a word of ASCII
+//! characters without separators is looked for (`memchr::memmem`) in the message's fields and
+//! body with only ASCII letters lower-cased, in one reused buffer. Only phrases (and words with
+//! other characters) need the cleaned text, and only for messages that already contain the
+//! phrase's longest ASCII word. [`Matcher`] holds the compiled words and the buffers.
 
+use memchr::memmem::Finder;
 use smtp_store::{Address, StoredMessage};
 
 use crate::time::{parse_search_date, unix_millis};
@@ -73,11 +83,140 @@ impl Query {
     /// Whether `message` satisfies every term.
     #[must_use]
     pub fn matches(&self, message: &StoredMessage) -> bool {
-        // Built on first use: most queries without free words never need it.
-        let mut text = None;
-        self.terms
+        self.matcher().matches(message)
+    }
+
+    /// The query made ready to test many messages.
+    #[must_use]
+    pub fn matcher(&self) -> Matcher<'_> {
+        let words = self
+            .terms
             .iter()
-            .all(|term| term.test.holds(message, &mut text) != term.negated)
+            .map(|term| match &term.test {
+                Test::Text(word) => Some(Word::new(word)),
+                _ => None,
+            })
+            .collect();
+        Matcher {
+            query: self,
+            words,
+            text: TextCache::default(),
+        }
+    }
+}
+
+/// A [`Query`] with its free words compiled, and buffers reused from message to message.
+pub struct Matcher<'q> {
+    query: &'q Query,
+    /// For each term: its compiled word, if it is a free word.
+    words: Vec<Option<Word>>,
+    text: TextCache,
+}
+
+impl std::fmt::Debug for Matcher<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("query", self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Matcher<'_> {
+    /// Whether `message` satisfies every term (as [`Query::matches`]).
+    pub fn matches(&mut self, message: &StoredMessage) -> bool {
+        let Self { query, words, text } = self;
+        text.forget();
+        query.terms.iter().zip(words.iter()).all(|(term, word)| {
+            let holds = match word {
+                Some(word) => word.found_in(message, text),
+                None => term.test.holds(message),
+            };
+            holds != term.negated
+        })
+    }
+}
+
+/// A free word or phrase (cleaned, lower case), compiled.
+enum Word {
+    /// ASCII without separators: in the cleaned text exactly when in the ASCII-lowered text.
+    Direct(Finder<'static>),
+    /// A phrase or a word with other characters: looked for in the cleaned text, if the
+    /// ASCII-lowered text holds `prefilter` (its longest ASCII word), when there is one.
+    Cleaned {
+        needle: String,
+        prefilter: Option<Finder<'static>>,
+    },
+}
+
+impl Word {
+    fn new(needle: &str) -> Self {
+        if needle.is_ascii() && !needle.contains(' ') {
+            return Self::Direct(Finder::new(needle).into_owned());
+        }
+        let longest_ascii = needle
+            .split(' ')
+            .filter(|word| word.is_ascii())
+            .max_by_key(|word| word.len())
+            .filter(|word| !word.is_empty());
+        Self::Cleaned {
+            needle: needle.to_owned(),
+            prefilter: longest_ascii.map(|word| Finder::new(word).into_owned()),
+        }
+    }
+
+    fn found_in(&self, message: &StoredMessage, text: &mut TextCache) -> bool {
+        match self {
+            Self::Direct(finder) => finder.find(text.lowered(message)).is_some(),
+            Self::Cleaned { needle, prefilter } => {
+                if let Some(prefilter) = prefilter {
+                    if prefilter.find(text.lowered(message)).is_none() {
+                        return false;
+                    }
+                }
+                text.cleaned(message).contains(needle.as_str())
+            }
+        }
+    }
+}
+
+/// One message's text, in the two forms words are matched against, each built on first use.
+#[derive(Default)]
+struct TextCache {
+    lowered: Vec<u8>,
+    lowered_ready: bool,
+    cleaned: String,
+    cleaned_ready: bool,
+}
+
+impl TextCache {
+    /// Moves on to another message.
+    fn forget(&mut self) {
+        self.lowered_ready = false;
+        self.cleaned_ready = false;
+    }
+
+    /// The fields and body with ASCII letters lower-cased, each followed by a space.
+    fn lowered(&mut self, message: &StoredMessage) -> &[u8] {
+        if !self.lowered_ready {
+            self.lowered.clear();
+            for_each_text(message, |text| {
+                self.lowered
+                    .extend(text.bytes().map(|byte| byte.to_ascii_lowercase()));
+                self.lowered.push(b' ');
+            });
+            self.lowered_ready = true;
+        }
+        &self.lowered
+    }
+
+    /// Mailpit's cleaned search text ([`search_text`]).
+    fn cleaned(&mut self, message: &StoredMessage) -> &str {
+        if !self.cleaned_ready {
+            self.cleaned.clear();
+            push_search_text(&mut self.cleaned, message);
+            self.cleaned_ready = true;
+        }
+        &self.cleaned
     }
 }
 
@@ -202,12 +341,10 @@ fn push_clean(out: &mut String, text: &str) {
 }
 
 impl Test {
-    fn holds(&self, message: &StoredMessage, text: &mut Option<String>) -> bool {
+    fn holds(&self, message: &StoredMessage) -> bool {
         let summary = message.summary();
         match self {
-            Self::Text(word) => text
-                .get_or_insert_with(|| search_text(message))
-                .contains(word.as_str()),
+            Self::Text(word) => search_text(message).contains(word.as_str()),
             Self::From(value) => any_address(summary.from.iter(), value),
             Self::To(value) => any_address(summary.to.iter(), value),
             Self::Cc(value) => any_address(summary.cc.iter(), value),
@@ -230,51 +367,38 @@ fn any_address<'a>(mut list: impl Iterator<Item = &'a Address>, value: &str) -> 
     list.any(|a| clean(&format!("{} {}", a.name, a.address)).contains(value))
 }
 
-/// What free words are matched against: addresses, subject, return path, the body (text, or
-/// the HTML with its tags removed) and attachment names, cleaned as Mailpit cleans it.
+/// What free words are matched against: addresses, subject, return path, the body text and
+/// attachment names, cleaned as Mailpit cleans it.
 pub(crate) fn search_text(message: &StoredMessage) -> String {
-    let summary = message.summary();
-    let mut text = String::with_capacity(summary.text.len() + 256);
-    let lists = [&summary.to, &summary.cc, &summary.bcc, &summary.reply_to];
-    for address in summary.from.iter().chain(lists.into_iter().flatten()) {
-        push_clean(&mut text, &address.name);
-        push_clean(&mut text, " ");
-        push_clean(&mut text, &address.address);
-        push_clean(&mut text, " ");
-    }
-    for part in [&summary.subject, &summary.return_path] {
-        push_clean(&mut text, part);
-        push_clean(&mut text, " ");
-    }
-    if summary.text.is_empty() {
-        push_clean(&mut text, &strip_tags(&summary.html));
-    } else {
-        push_clean(&mut text, &summary.text);
-    }
-    for attachment in &summary.attachments {
-        push_clean(&mut text, " ");
-        push_clean(&mut text, &attachment.file_name);
-    }
-    if text.ends_with(' ') {
-        text.pop();
-    }
+    let mut text = String::new();
+    push_search_text(&mut text, message);
     text
 }
 
-/// HTML with its tags replaced by spaces (enough for searching; not a renderer).
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
+fn push_search_text(out: &mut String, message: &StoredMessage) {
+    for_each_text(message, |text| {
+        push_clean(out, text);
+        push_clean(out, " ");
+    });
+    if out.ends_with(' ') {
+        out.pop();
     }
-    out
+}
+
+/// Calls `each` with every text of `message` that free words search, in order: the names and
+/// addresses of From, To, Cc, Bcc and Reply-To, the subject, the return path, the pieces of
+/// the body text, the attachments' file names.
+fn for_each_text<'m>(message: &'m StoredMessage, mut each: impl FnMut(&'m str)) {
+    let summary = message.summary();
+    let lists = [&summary.to, &summary.cc, &summary.bcc, &summary.reply_to];
+    for address in summary.from.iter().chain(lists.into_iter().flatten()) {
+        each(&address.name);
+        each(&address.address);
+    }
+    each(&summary.subject);
+    each(&summary.return_path);
+    message.body_text().for_each(&mut each);
+    for attachment in &summary.attachments {
+        each(&attachment.file_name);
+    }
 }

@@ -67,4 +67,6 @@ pub use error::StoreError;
 pub use id::{IdGenerator, InvalidMessageId, MessageId};
 pub use message::{Counts, Envelope, Page, StoredMessage};
 pub use store::{Store, StoreConfig, StoreHandle, DEFAULT_MAX_MESSAGES, THREAD_NAME};
-pub use summary::{part, summarize, Address, Attachment, Checksums, Part, Summary};
+pub use summary::{
+    bodies, part, summarize, Address, Attachment, Bodies, BodyText, Checksums, Part, Summary,
+};

@@ -188,6 +188,16 @@ impl StoredMessage {
     }
 
     /// The message's ID.
+    /// The text body as search reads it, in pieces (see [`BodyText`](crate::BodyText)). Never
+    /// reads a Maildir file: the summary of a message on disk holds its body text itself.
+    pub fn body_text(&self) -> impl Iterator<Item = &str> {
+        let raw: &[u8] = match &self.meta.content {
+            Content::Memory(bytes) => bytes,
+            Content::File(_) => &[],
+        };
+        self.meta.summary.body.pieces(raw)
+    }
+
     #[must_use]
     pub fn id(&self) -> MessageId {
         self.meta.id
@@ -281,8 +291,14 @@ impl StoredMessage {
     }
 
     /// This message with its bytes moved out of memory into the file at `location`.
+    /// The body text search reads is copied out of the bytes first (see
+    /// [`BodyText`](crate::summary::BodyText)).
     pub(crate) fn moved_to_disk(mut self, location: Arc<FileLocation>) -> Self {
-        Arc::make_mut(&mut self.meta).content = Content::File(location);
+        let meta = Arc::make_mut(&mut self.meta);
+        if let Content::Memory(raw) = &meta.content {
+            meta.summary.body.detach(raw);
+        }
+        meta.content = Content::File(location);
         self
     }
 

@@ -40,10 +40,11 @@ pub(super) fn list(call: &Call<'_>) -> Result<Response, ApiError> {
 pub(super) fn search(call: &Call<'_>) -> Result<Response, ApiError> {
     let query = search_query(call)?;
     let everything = snapshot(call)?;
+    let mut matcher = query.matcher();
     let matching: Vec<&Arc<StoredMessage>> = everything
         .messages
         .iter()
-        .filter(|m| query.matches(m))
+        .filter(|m| matcher.matches(m))
         .collect();
     let (start, limit) = paging(call);
     let page = window(&matching, start, limit);
@@ -139,10 +140,11 @@ fn snapshot(call: &Call<'_>) -> Result<Page, ApiError> {
 }
 
 fn matching_ids(call: &Call<'_>, query: &Query) -> Result<Vec<MessageId>, ApiError> {
+    let mut matcher = query.matcher();
     Ok(snapshot(call)?
         .messages
         .iter()
-        .filter(|m| query.matches(m))
+        .filter(|m| matcher.matches(m))
         .map(|m| m.id())
         .collect())
 }

@@ -94,10 +94,11 @@ pub(super) fn part(call: &Call<'_>, id: &str, part_id: &str) -> Result<Response,
 pub(super) fn view_html(call: &Call<'_>, id: &str) -> Result<Response, ApiError> {
     let message = open(call, id)?;
     let summary = message.summary();
-    if summary.html.is_empty() {
+    let raw = raw_bytes(&message)?;
+    let mut html = smtp_store::bodies(&raw).html;
+    if html.is_empty() {
         return Err(ApiError::NotFound);
     }
-    let mut html = summary.html.clone();
     let inline: Vec<_> = summary
         .inline
         .iter()
@@ -106,7 +107,6 @@ pub(super) fn view_html(call: &Call<'_>, id: &str) -> Result<Response, ApiError>
     if !inline.is_empty() {
         // Sandboxed, the page has an opaque origin that may not fetch from the API: inline
         // images go in as data: URLs instead.
-        let raw = raw_bytes(&message)?;
         for attachment in inline {
             let Some(part) = smtp_store::part(&raw, &attachment.part_id) else {
                 continue;
@@ -128,7 +128,10 @@ pub(super) fn view_html(call: &Call<'_>, id: &str) -> Result<Response, ApiError>
 /// `GET /view/{ID}.txt`: the text body.
 pub(super) fn view_text(call: &Call<'_>, id: &str) -> Result<Response, ApiError> {
     let message = open(call, id)?;
-    Ok(Response::text(200, message.summary().text.clone()))
+    Ok(Response::text(
+        200,
+        smtp_store::bodies(&raw_bytes(&message)?).text,
+    ))
 }
 
 /// Looks a message up and marks it read, as opening it in Mailpit does.

@@ -1,8 +1,8 @@
 //! The search parser on its own, then the matcher over hand-built messages.
 
-use smtp_store::{Address, Attachment, Summary};
+use smtp_store::{summarize, Address, Attachment, BodyText, Summary};
 
-use super::support::message;
+use super::support::{message, message_from};
 use crate::search::{Query, Term, Test};
 
 fn tests(query: &str) -> Vec<(bool, Test)> {
@@ -115,7 +115,7 @@ fn sample() -> Summary {
         to: vec![addr("Zoë", "zoe@example.com")],
         cc: vec![addr("", "accounts@example.com")],
         reply_to: vec![addr("", "help@shop.example")],
-        text: "Please find the invoice attached.\r\nTotal: 42 EUR".to_owned(),
+        body: BodyText::from_text("Please find the invoice attached.\r\nTotal: 42 EUR"),
         tags: vec!["billing".to_owned()],
         attachments: vec![Attachment {
             part_id: "2".to_owned(),
@@ -177,11 +177,81 @@ fn the_matcher_applies_every_term() {
 
 #[test]
 fn html_is_searched_without_its_tags_when_there_is_no_text() {
-    let summary = Summary {
-        html: "<p>Reset your <b>password</b></p>".to_owned(),
-        ..Summary::default()
-    };
-    let msg = message(0, summary);
+    let raw = "Subject: reset\r\nContent-Type: text/html\r\n\r\n\
+               <p>Reset your <b>password</b></p>\r\n";
+    let msg = message_from(0, summarize(raw.as_bytes()), raw);
     assert!(Query::parse("\"your password\"").matches(&msg));
+    assert!(Query::parse("PASSWORD").matches(&msg));
     assert!(!Query::parse("b").matches(&msg), "tag names are not text");
+}
+
+#[test]
+fn body_text_is_read_in_place_and_decoded_alike() {
+    let plain = "Subject: s\r\n\r\nThe Quick brown fox\r\n";
+    let quoted = "Subject: s\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+                  The Quick=20brown f=\r\nox\r\n";
+    for raw in [plain, quoted] {
+        let msg = message_from(0, summarize(raw.as_bytes()), raw);
+        for query in ["quick", "FOX", "\"quick brown fox\""] {
+            assert!(Query::parse(query).matches(&msg), "{query} in {raw:?}");
+        }
+        assert!(!Query::parse("\"brown quick\"").matches(&msg));
+    }
+}
+
+/// The matcher skips Mailpit's cleaned text where it cannot change the answer: it must give
+/// the answer the cleaned text gives, for words, phrases, non-ASCII text and separators.
+#[test]
+fn fast_matching_agrees_with_the_cleaned_search_text() {
+    let raws = [
+        "From: \"Ünal, Zoë\" <zoe@EXAMPLE.com>\r\nTo: a@b.test\r\nSubject: Straße (draft);final\r\n\r\n\
+         ÉTÉ chaud\tand\r\n   COLD <tags> \"quoted\", semi;colon\r\n",
+        "Subject: =?utf-8?q?K=C3=B6ln?=\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         SGVsbG8gV09STEQsIGhlbGxvIHdvcmxk\r\n",
+        "Subject: none\r\n\r\n",
+    ];
+    let words = [
+        "zoë",
+        "ünal",
+        "zoe@example.com",
+        "example",
+        "straße",
+        "draft",
+        "final",
+        "draft final",
+        "été",
+        "ÉTÉ CHAUD",
+        "chaud and cold",
+        "and cold",
+        "tags",
+        "quoted",
+        "semi colon",
+        "semi;colon",
+        "köln",
+        "hello world",
+        "world hello",
+        "WORLD,",
+        "a@b.test",
+        "none",
+        "x",
+        "cold tags quoted",
+    ];
+    let mut found = 0;
+    for raw in raws {
+        let msg = message_from(0, summarize(raw.as_bytes()), raw);
+        let text = crate::search::search_text(&msg);
+        for word in words {
+            let query = Query::parse(&format!("\"{word}\""));
+            let expected = match query.terms() {
+                [Term {
+                    test: Test::Text(cleaned),
+                    ..
+                }] => text.contains(cleaned.as_str()),
+                other => panic!("{word}: {other:?}"),
+            };
+            assert_eq!(query.matches(&msg), expected, "{word:?} in {text:?}");
+            found += usize::from(expected);
+        }
+    }
+    assert!(found >= 15, "the cases must mostly be found: {found}");
 }

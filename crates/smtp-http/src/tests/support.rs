@@ -70,8 +70,13 @@ pub(crate) fn json(response: &Response) -> Value {
 
 /// A stored message built by hand, with the summary the parser would give it.
 pub(crate) fn message(received_secs: u64, summary: Summary) -> StoredMessage {
+    message_from(received_secs, summary, "Subject: x\r\n\r\nbody\r\n")
+}
+
+/// A stored message of `raw` built by hand, with the given summary.
+pub(crate) fn message_from(received_secs: u64, summary: Summary, raw: &str) -> StoredMessage {
     let received = UNIX_EPOCH + Duration::from_secs(received_secs);
-    let raw: Arc<[u8]> = Arc::from(&b"Subject: x\r\n\r\nbody\r\n"[..]);
+    let raw: Arc<[u8]> = Arc::from(raw.as_bytes());
     StoredMessage::new(
         MessageId::generate_at(received),
         received,

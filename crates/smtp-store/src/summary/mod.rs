@@ -5,21 +5,28 @@
 //! for a list or a search. A message that does not parse still gets a summary (`parse_error` set,
 //! raw text as the body), and is stored all the same.
 //!
+//! A summary is small: it does not keep the decoded bodies, which would be a second copy of
+//! every message. What search reads of the body is a [`BodyText`]: ranges of the stored bytes
+//! where the text lies in them as is (the common case: UTF-8 or ASCII text sent without a
+//! transfer encoding), and owned text only where decoding changed it. The bodies themselves are
+//! decoded again when one message is shown ([`bodies`]), as the parts are ([`part`]).
+//!
 //! Parsing is done by `mail-parser`; which parts count as bodies, attachments and inline parts,
-//! and how parts are numbered, follow Mailpit (which uses Go's `enmime`), see [`parts`]. The
-//! one function that needs the bytes again, [`part`], re-parses the raw message on demand.
+//! and how parts are numbered, follow Mailpit (which uses Go's `enmime`), see [`parts`].
 
 mod envelope;
 mod parts;
 mod text;
 
+use std::borrow::Cow;
+use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mail_parser::{Addr, Message, MessageParser};
 
 use crate::message::Envelope;
-use parts::Tree;
+use parts::{Texts, Tree, TEXT_SEPARATOR};
 
 /// A name and an address, as in `"Alice" <alice@example.com>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,10 +73,8 @@ pub struct Summary {
     pub return_path: String,
     /// The `Date:` header, if it parsed.
     pub date: Option<SystemTime>,
-    /// The plain-text body (decoded), or text made from the HTML when there is none.
-    pub text: String,
-    /// The HTML body (decoded), if any.
-    pub html: String,
+    /// The plain-text body (or text made from the HTML when there is none), as search reads it.
+    pub body: BodyText,
     /// The first 200 characters of the body text, whitespace collapsed, `...` when cut
     /// (Mailpit's `Snippet`: made from the HTML when there is HTML).
     pub snippet: String,
@@ -80,6 +85,98 @@ pub struct Summary {
     /// The message did not parse as MIME, or parts of its structure were broken; what could
     /// not be parsed is shown as raw text.
     pub parse_error: bool,
+}
+
+/// The text body of a message, kept without copying what the stored bytes already hold.
+///
+/// Each piece is either a range of the stored message (a text part whose decoded form is its
+/// bytes as sent) or text of its own (decoded from quoted-printable, base64 or another charset,
+/// or made from HTML). Joined by `"\n--\n"` the pieces are the message's text body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BodyText {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    /// These bytes of the stored message, valid UTF-8.
+    Stored(Range<usize>),
+    Owned(Box<str>),
+}
+
+impl BodyText {
+    /// Keeps each piece that lies inside `raw` as a range of it, and copies the others.
+    fn new(raw: &[u8], pieces: &[Cow<'_, str>]) -> Self {
+        let pieces = pieces
+            .iter()
+            .map(|piece| match range_within(raw, piece.as_bytes()) {
+                Some(range) => Piece::Stored(range),
+                None => Piece::Owned(piece.as_ref().into()),
+            })
+            .collect();
+        Self { pieces }
+    }
+
+    /// Body text held apart from any stored bytes, for a summary made by hand.
+    #[must_use]
+    pub fn from_text(text: &str) -> Self {
+        Self {
+            pieces: vec![Piece::Owned(text.into())],
+        }
+    }
+
+    /// The pieces of the text, in order. `raw` must be the bytes of the message this summary
+    /// was made from ([`crate::StoredMessage::raw`]); a range it does not hold reads as empty.
+    pub fn pieces<'a>(&'a self, raw: &'a [u8]) -> impl Iterator<Item = &'a str> + 'a {
+        self.pieces.iter().map(move |piece| match piece {
+            Piece::Stored(range) => raw
+                .get(range.clone())
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .unwrap_or_default(),
+            Piece::Owned(text) => text,
+        })
+    }
+
+    /// Copies every range out of `raw`, for a message whose bytes will not stay in memory.
+    pub(crate) fn detach(&mut self, raw: &[u8]) {
+        for piece in &mut self.pieces {
+            if let Piece::Stored(range) = piece {
+                let text = raw
+                    .get(range.clone())
+                    .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                    .unwrap_or_default();
+                *piece = Piece::Owned(text.into());
+            }
+        }
+    }
+
+    /// Bytes held apart from the stored message.
+    #[must_use]
+    pub fn owned_bytes(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Stored(_) => 0,
+                Piece::Owned(text) => text.len(),
+            })
+            .sum()
+    }
+}
+
+/// Where `part` lies inside `whole`, if it is a slice of it.
+fn range_within(whole: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= whole.len()).then_some(start..end)
+}
+
+/// The decoded bodies of one message, for showing it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bodies {
+    /// The plain-text body, or text made from the HTML when there is none.
+    pub text: String,
+    /// The HTML body; empty when there is none.
+    pub html: String,
 }
 
 /// One decoded MIME part, as served by `/part/{PartID}`.
@@ -115,6 +212,23 @@ pub fn summarize(raw: &[u8]) -> Summary {
     .unwrap_or_else(|| unparsed(raw))
 }
 
+/// The decoded text and HTML bodies, as the message's summary saw them.
+#[must_use]
+pub fn bodies(raw: &[u8]) -> Bodies {
+    let parsed = guarded(raw, |raw| {
+        let message = MessageParser::new().parse(raw)?;
+        let texts = texts(&message, &Tree::new(&message));
+        Some(Bodies {
+            text: texts.joined_text(),
+            html: texts.html.into_owned(),
+        })
+    });
+    parsed.flatten().unwrap_or_else(|| Bodies {
+        text: String::from_utf8_lossy(raw).into_owned(),
+        html: String::new(),
+    })
+}
+
 /// The decoded part numbered `part_id` (Mailpit's PartID, see [`Attachment::part_id`]), if the
 /// message has a leaf part with that number.
 #[must_use]
@@ -133,14 +247,17 @@ pub(crate) fn analyze(raw: &[u8]) -> (Summary, Envelope) {
         let message = MessageParser::new().parse(raw)?;
         Some((summarize_parsed(&message), envelope::recover(&message)))
     });
-    analyzed
+    let (mut summary, envelope) = analyzed
         .flatten()
-        .unwrap_or_else(|| (unparsed(raw), envelope::unknown()))
+        .unwrap_or_else(|| (unparsed(raw), envelope::unknown()));
+    // The bytes stay on disk: search must not need them.
+    summary.body.detach(raw);
+    (summary, envelope)
 }
 
 fn summarize_parsed(message: &Message<'_>) -> Summary {
     let tree = Tree::new(message);
-    let bodies = tree.bodies();
+    let texts = texts(message, &tree);
     let from = from(message);
     let return_path = match message.return_address() {
         Some(path) => path.trim().trim_matches(['<', '>']).to_owned(),
@@ -157,9 +274,8 @@ fn summarize_parsed(message: &Message<'_>) -> Summary {
         date: message
             .date()
             .and_then(|date| system_time(date.to_timestamp())),
-        snippet: text::snippet(&bodies.text, &bodies.html),
-        text: bodies.text,
-        html: bodies.html,
+        snippet: snippet(&texts),
+        body: BodyText::new(message.raw_message(), &texts.pieces),
         attachments: tree.attachments(),
         inline: tree.inline(),
         tags: text::tags(message.header("X-Tags").and_then(|v| v.as_text())),
@@ -171,23 +287,42 @@ fn summarize_parsed(message: &Message<'_>) -> Summary {
             summary.return_path.clone_from(&from.address);
         }
     }
-    if summary.parse_error && summary.text.is_empty() && summary.html.is_empty() {
+    summary
+}
+
+/// The bodies, with the fallback for a broken message that has neither: its raw body as text.
+fn texts<'m>(message: &'m Message<'_>, tree: &Tree<'m, '_>) -> Texts<'m> {
+    let mut texts = tree.texts();
+    if tree.has_problem() && texts.text_is_empty() && texts.html.is_empty() {
         let body = match body_of(message) {
             [] => message.raw_message(),
             body => body,
         };
-        summary.text = String::from_utf8_lossy(body).into_owned();
-        summary.snippet = text::snippet(&summary.text, "");
+        texts.pieces = vec![String::from_utf8_lossy(body)];
     }
-    summary
+    texts
+}
+
+/// Mailpit's snippet: from the HTML's text when there is HTML, from the plain text otherwise.
+fn snippet(texts: &Texts<'_>) -> String {
+    if texts.html.trim().is_empty() {
+        let mut pieces = texts.pieces.iter().map(AsRef::as_ref);
+        let first = pieces.next();
+        let rest = pieces.flat_map(|piece| [TEXT_SEPARATOR, piece]);
+        text::snippet(first.into_iter().chain(rest))
+    } else if texts.from_html {
+        text::snippet(texts.pieces.iter().map(AsRef::as_ref))
+    } else {
+        text::snippet([text::html_to_text(&texts.html).as_str()])
+    }
 }
 
 /// The summary of bytes that are not a message at all.
 fn unparsed(raw: &[u8]) -> Summary {
-    let text = String::from_utf8_lossy(raw).into_owned();
+    let text = String::from_utf8_lossy(raw);
     Summary {
-        snippet: text::snippet(&text, ""),
-        text,
+        snippet: text::snippet([text.as_ref()]),
+        body: BodyText::new(raw, &[text]),
         parse_error: true,
         ..Summary::default()
     }

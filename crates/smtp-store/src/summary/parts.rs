@@ -26,7 +26,7 @@ use super::text;
 use super::{Attachment, Part};
 
 /// Joins the plain-text parts of a mixed message, as enmime does.
-const TEXT_SEPARATOR: &str = "\n--\n";
+pub(super) const TEXT_SEPARATOR: &str = "\n--\n";
 
 /// A parsed message's leaf parts, numbered, in depth-first order.
 pub(super) struct Tree<'m, 'x> {
@@ -39,10 +39,30 @@ pub(super) struct Tree<'m, 'x> {
     problem: bool,
 }
 
-/// The decoded bodies of a message.
-pub(super) struct Bodies {
-    pub text: String,
-    pub html: String,
+/// The decoded bodies of a message, borrowed from the parse where it could leave them as they
+/// were.
+pub(super) struct Texts<'m> {
+    /// The text body in pieces: joined by [`TEXT_SEPARATOR`] they are the text.
+    pub pieces: Vec<Cow<'m, str>>,
+    /// The HTML body; empty when there is none.
+    pub html: Cow<'m, str>,
+    /// The one piece is text made from the HTML (there was no plain text).
+    pub from_html: bool,
+}
+
+impl Texts<'_> {
+    /// Whether the joined text is empty.
+    pub fn text_is_empty(&self) -> bool {
+        match self.pieces.as_slice() {
+            [] => true,
+            [only] => only.is_empty(),
+            _ => false,
+        }
+    }
+
+    pub fn joined_text(&self) -> String {
+        self.pieces.join(TEXT_SEPARATOR)
+    }
 }
 
 struct Leaf<'m, 'x> {
@@ -102,32 +122,37 @@ impl<'m, 'x> Tree<'m, 'x> {
         self.problem
     }
 
-    pub(super) fn bodies(&self) -> Bodies {
-        let text = if self.is_alternative() {
+    /// The text body's pieces and the HTML body. With HTML but no text, the text is made from
+    /// the HTML.
+    pub(super) fn texts(&self) -> Texts<'m> {
+        let pieces: Vec<Cow<'m, str>> = if self.is_alternative() {
             self.breadth_first()
                 .find(|leaf| leaf.is_body("text/plain"))
-                .map(|leaf| leaf.text().into_owned())
-                .unwrap_or_default()
+                .map(Leaf::text)
+                .into_iter()
+                .collect()
         } else {
-            let texts: Vec<Cow<'_, str>> = self
-                .leaves
+            self.leaves
                 .iter()
                 .filter(|leaf| leaf.is_body("text/plain"))
                 .map(Leaf::text)
-                .collect();
-            texts.join(TEXT_SEPARATOR)
+                .collect()
         };
         let html = self
             .breadth_first()
             .find(|leaf| leaf.is_body("text/html"))
-            .map(|leaf| leaf.text().into_owned())
+            .map(Leaf::text)
             .unwrap_or_default();
-        let text = if text.is_empty() && !html.is_empty() {
-            text::html_to_text(&html)
-        } else {
-            text
+        let mut texts = Texts {
+            pieces,
+            html,
+            from_html: false,
         };
-        Bodies { text, html }
+        if texts.text_is_empty() && !texts.html.is_empty() {
+            texts.pieces = vec![Cow::Owned(text::html_to_text(&texts.html))];
+            texts.from_html = true;
+        }
+        texts
     }
 
     pub(super) fn attachments(&self) -> Vec<Attachment> {

@@ -11,22 +11,19 @@ use super::Checksums;
 /// Characters in a snippet before it is cut (Mailpit's limit).
 const SNIPPET_CHARS: usize = 200;
 
-/// Mailpit's snippet: the HTML's text when there is HTML, the plain text otherwise; whitespace
-/// runs (and U+FEFF) collapsed to one space, trimmed, cut after [`SNIPPET_CHARS`] characters with
-/// `...` appended.
-pub(super) fn snippet(text: &str, html: &str) -> String {
-    let source = if html.trim().is_empty() {
-        text.to_owned()
-    } else {
-        html_to_text(html)
-    };
+/// Mailpit's snippet of `source` (the HTML's text when there is HTML, the plain text
+/// otherwise, given in pieces that are read as one text): whitespace runs (and U+FEFF) collapsed
+/// to one space, trimmed, cut after [`SNIPPET_CHARS`] characters with `...` appended.
+pub(super) fn snippet<'a>(source: impl IntoIterator<Item = &'a str>) -> String {
     // Collapse only as much as the snippet can show.
     let mut collapsed = String::new();
     let mut chars = 0;
-    for word in source
-        .split(|c: char| c.is_whitespace() || c == '\u{feff}')
-        .filter(|word| !word.is_empty())
-    {
+    let words = source.into_iter().flat_map(|piece| {
+        piece
+            .split(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .filter(|word| !word.is_empty())
+    });
+    for word in words {
         if chars > SNIPPET_CHARS {
             break;
         }

@@ -32,6 +32,11 @@ fn delivered_messages_are_files_in_new() {
     assert_eq!(message.size(), on_disk.len());
     assert_eq!(handle.raw(id).unwrap().unwrap().as_ref(), on_disk);
     assert_eq!(message.summary().subject, "first");
+    // What search reads of the body is kept in memory, not read from the file.
+    fs::remove_file(dir.path().join("new").join(name)).unwrap();
+    let fresh = handle.get(id).unwrap().unwrap();
+    assert_eq!(fresh.body_text().collect::<String>(), "body of first\r\n");
+    assert!(fresh.raw().is_empty(), "the file is gone");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
