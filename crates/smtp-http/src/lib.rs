@@ -7,7 +7,7 @@
 //!   [`smtp_store::StoreHandle`] and to nothing else. Every endpoint, error, authentication and
 //!   CORS rule is tested by calling [`Router::handle`] directly, without sockets.
 //! - [`HttpServer`]: the sockets. An acceptor thread hands connections over a bounded channel
-//!   to a fixed pool of worker threads; each worker frames requests with `httparse` under hard
+//!   to worker threads started on demand (up to a cap); each worker frames requests with `httparse` under hard
 //!   limits and timeouts, calls the handler, and writes the response (keep-alive, pipelining).
 //!
 //! ```text

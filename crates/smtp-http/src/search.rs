@@ -10,7 +10,7 @@
 //! - `tag:NAME` matches a tag exactly; `is:read`, `is:unread`, `is:tagged`, `has:attachment`
 //!   (or `has:attachments`);
 //! - `after:DATE` and `before:DATE` compare the time the message was received (see
-//!   [`crate::time::parse_search_date`] for the date forms); an unreadable date is ignored;
+//!   `time::parse_search_date` for the date forms); an unreadable date is ignored;
 //! - a leading `-` or `!` negates a term.
 //!
 //! As in Mailpit, prefixes are case-insensitive, and a term with no letter or digit is ignored.
@@ -18,7 +18,7 @@
 //! # Matching many messages
 //!
 //! A search tests every stored message, so words are matched without building Mailpit's
-//! cleaned search text ([`search_text`]) where the answer cannot differ: a word of ASCII
+//! cleaned search text (`search_text`) where the answer cannot differ: a word of ASCII
 //! characters without separators is looked for (`memchr::memmem`) in the message's fields and
 //! body with only ASCII letters lower-cased, in one reused buffer. Only phrases (and words with
 //! other characters) need the cleaned text, and only for messages that already contain the
@@ -209,7 +209,7 @@ impl TextCache {
         &self.lowered
     }
 
-    /// Mailpit's cleaned search text ([`search_text`]).
+    /// Mailpit's cleaned search text (`search_text`).
     fn cleaned(&mut self, message: &StoredMessage) -> &str {
         if !self.cleaned_ready {
             self.cleaned.clear();

@@ -1,18 +1,27 @@
-//! The socket side: a blocking HTTP/1.1 server on a fixed pool of worker threads.
+//! The socket side: a blocking HTTP/1.1 server whose worker threads start on demand.
 //!
 //! ```text
 //!  acceptor "mailsink-http-accept" ── bounded(queue) ──▶ worker "mailsink-http-0..N"
-//!      │ queue full: "503 Service Unavailable", close       one connection at a time, start
-//!      ▼                                                   to finish (conn.rs), calling the
-//!  TcpListener::accept                                     handler for each request
+//!      │ no worker free: spawn one (up to `workers`)        one connection at a time, start
+//!      │ queue full: "503 Service Unavailable", close       to finish (conn.rs), calling the
+//!      ▼                                                   handler for each request
+//!  TcpListener::accept
 //! ```
 //!
-//! - The pool is fixed: `workers` threads are spawned at start and live until shutdown.
-//! - A kept-alive connection holds its worker, so when other connections wait in the queue the
-//!   worker closes it: after the current response, or while it idles between requests.
+//! - Workers start on demand: none exist at start, so an idle server holds only the acceptor
+//!   (each thread costs stack pages and a malloc arena). The acceptor spawns one when it queues
+//!   a connection and no worker is free, up to `workers`; once spawned, a worker lives until
+//!   shutdown. A spawn failure is logged; the connection is still queued if some worker
+//!   exists, and answered `503` if none does.
+//! - A worker counts as free from its spawn until it takes a connection. With the queue full,
+//!   the acceptor waits briefly (`STARTUP_GRACE`) while some worker is free, so a burst is not
+//!   refused just because fresh workers are not waiting yet; otherwise it answers `503`.
+//! - A kept-alive connection holds its worker, so when queued connections outnumber the free
+//!   workers, the worker closes it: after the current response, or while it idles between
+//!   requests.
 //! - Shutdown: stop the acceptor (a flag, then a connection of our own wakes its `accept`),
 //!   close the queue, shut the read side of every open connection (a request being answered
-//!   still gets its response), join the workers. Dropping the server does the same.
+//!   still gets its response), join every spawned worker. Dropping the server does the same.
 //!
 //! The server knows nothing about routes: it calls a [`Handler`] (in mailsink, the
 //! [`crate::Router`]).
@@ -23,7 +32,7 @@ pub(crate) mod framing;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -35,13 +44,16 @@ use crate::response::Response;
 
 pub(crate) use conn::write_response;
 
+/// How long the acceptor waits for a free (idle or starting) worker before refusing a connection.
+const STARTUP_GRACE: Duration = Duration::from_millis(250);
+
 /// Answers one request; called from the worker threads.
 pub type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 
 /// How the server runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
-    /// Worker threads: connections served at once.
+    /// Most worker threads (connections served at once); they are spawned on demand.
     pub workers: usize,
     /// Accepted connections that may wait for a worker before new ones get `503`.
     pub queue: usize,
@@ -79,14 +91,14 @@ pub struct HttpServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpServer")
             .field("addr", &self.addr)
-            .field("workers", &self.workers.len())
+            .field("workers", &self.workers())
+            .field("max_workers", &self.shared.max_workers)
             .finish_non_exhaustive()
     }
 }
@@ -98,6 +110,15 @@ struct Shared {
     sender: Mutex<Option<Sender<Accepted>>>,
     open: Mutex<HashMap<u64, TcpStream>>,
     next_id: AtomicU64,
+    /// The cap on worker threads (`HttpConfig::workers`, at least 1).
+    max_workers: usize,
+    /// Worker threads spawned so far; only the acceptor raises it.
+    spawned: AtomicUsize,
+    /// Spawned workers not serving a connection: waiting for one, or still starting (counted
+    /// from their spawn, so a burst does not spawn or refuse as if they were not coming).
+    free: AtomicUsize,
+    /// Every worker spawned so far, joined at shutdown.
+    workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 struct Accepted {
@@ -106,10 +127,11 @@ struct Accepted {
 }
 
 impl HttpServer {
-    /// Starts serving `listener` with `handler` on `config.workers` threads.
+    /// Starts serving `listener` with `handler`. Only the acceptor thread starts now; worker
+    /// threads, up to `config.workers`, start as connections arrive.
     ///
     /// # Errors
-    /// The OS refused to create a thread, or to report the listener's address.
+    /// The OS refused to create the acceptor thread, or to report the listener's address.
     pub fn start(
         listener: TcpListener,
         handler: Arc<Handler>,
@@ -122,37 +144,42 @@ impl HttpServer {
             sender: Mutex::new(Some(sender)),
             open: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
+            max_workers: config.workers.max(1),
+            spawned: AtomicUsize::new(0),
+            free: AtomicUsize::new(0),
+            workers: Mutex::new(Vec::new()),
         });
-        let mut server = Self {
-            addr,
+        let acceptor = Acceptor {
+            listener,
             shared: Arc::clone(&shared),
-            acceptor: None,
-            workers: Vec::new(),
-        };
-        let config = Arc::new(config);
-        for index in 0..config.workers.max(1) {
-            let worker = Worker {
-                receiver: receiver.clone(),
+            template: Worker {
+                receiver,
                 shared: Arc::clone(&shared),
-                handler: Arc::clone(&handler),
-                config: Arc::clone(&config),
-            };
-            let handle = thread::Builder::new()
-                .name(format!("mailsink-http-{index}"))
-                .spawn(move || worker.run())?;
-            server.workers.push(handle);
-        }
-        let handle = thread::Builder::new()
+                handler,
+                config: Arc::new(config),
+            },
+        };
+        let acceptor = thread::Builder::new()
             .name("mailsink-http-accept".to_owned())
-            .spawn(move || accept_loop(&listener, &shared))?;
-        server.acceptor = Some(handle);
-        Ok(server)
+            .spawn(move || acceptor.run())?;
+        Ok(Self {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        })
     }
 
     /// The bound address (useful with port 0).
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Worker threads spawned so far: 0 until the first connection, never more than
+    /// `HttpConfig::workers`.
+    #[must_use]
+    pub fn workers(&self) -> usize {
+        self.shared.spawned.load(Ordering::Acquire)
     }
 
     /// Stops accepting, ends every open connection once its current response is written, and
@@ -170,11 +197,13 @@ impl HttpServer {
                 log::error!("[http] the acceptor thread panicked");
             }
         }
+        // The acceptor is gone, so no worker is spawned from here on.
         drop(lock(&self.shared.sender).take());
         for stream in lock(&self.shared.open).values() {
             let _ = stream.shutdown(Shutdown::Read);
         }
-        for worker in self.workers.drain(..) {
+        let workers = std::mem::take(&mut *lock(&self.shared.workers));
+        for worker in workers {
             if worker.join().is_err() {
                 log::error!("[http] a worker thread panicked");
             }
@@ -192,31 +221,85 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Shared) {
-    loop {
-        let accepted = listener.accept();
-        if shared.stopping.load(Ordering::Acquire) {
-            return;
-        }
-        match accepted {
-            Ok((stream, peer)) => {
-                let sender = lock(&shared.sender).clone();
-                let Some(sender) = sender else { return };
-                match sender.try_send(Accepted { stream, peer }) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => busy(job),
+/// The acceptor thread: accepts, spawns workers as needed, queues.
+struct Acceptor {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    /// Cloned into each worker it spawns.
+    template: Worker,
+}
+
+impl Acceptor {
+    fn run(self) {
+        loop {
+            let accepted = self.listener.accept();
+            if self.shared.stopping.load(Ordering::Acquire) {
+                return;
+            }
+            match accepted {
+                Ok((stream, peer)) => {
+                    let sender = lock(&self.shared.sender).clone();
+                    let Some(sender) = sender else { return };
+                    self.submit(&sender, Accepted { stream, peer });
+                }
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    log::warn!("[http] accept failed: {err}");
+                    thread::sleep(Duration::from_millis(50));
                 }
             }
+        }
+    }
+
+    /// Queues a connection, spawning a worker first if none is free for it.
+    fn submit(&self, sender: &Sender<Accepted>, job: Accepted) {
+        let shared = &self.shared;
+        // Every queued connection needs a free worker of its own, or a new one within the cap.
+        if shared.free.load(Ordering::Acquire) <= sender.len() {
+            self.spawn_worker();
+        }
+        if shared.spawned.load(Ordering::Acquire) == 0 {
+            // No worker could be spawned: nobody would ever take the connection.
+            return busy(job);
+        }
+        match sender.try_send(job) {
+            Ok(()) => {}
+            // Workers spawned a moment ago may not be waiting yet: give them a short while.
+            Err(TrySendError::Full(job)) if shared.free.load(Ordering::Acquire) > 0 => {
+                if let Err(err) = sender.send_timeout(job, STARTUP_GRACE) {
+                    busy(err.into_inner());
+                }
+            }
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => busy(job),
+        }
+    }
+
+    /// Spawns one more worker unless the cap is reached.
+    fn spawn_worker(&self) {
+        let shared = &self.shared;
+        let index = shared.spawned.load(Ordering::Acquire);
+        if index >= shared.max_workers {
+            return;
+        }
+        shared.spawned.fetch_add(1, Ordering::AcqRel);
+        shared.free.fetch_add(1, Ordering::AcqRel);
+        let worker = self.template.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("mailsink-http-{index}"))
+            .spawn(move || worker.run());
+        match spawned {
+            Ok(handle) => lock(&shared.workers).push(handle),
             Err(err) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                log::warn!("[http] accept failed: {err}");
-                thread::sleep(Duration::from_millis(50));
+                shared.spawned.fetch_sub(1, Ordering::AcqRel);
+                shared.free.fetch_sub(1, Ordering::AcqRel);
+                log::error!("[http] cannot spawn a worker thread: {err}");
             }
         }
     }
 }
 
-/// Every worker is busy and the queue is full: say so and close.
+/// Every worker is busy and the queue is full (or no worker could be spawned): say so and
+/// close.
 fn busy(job: Accepted) {
     log::warn!("[http] {}: too many connections, answered 503", job.peer);
     let mut stream = job.stream;
@@ -228,6 +311,7 @@ fn busy(job: Accepted) {
     let _ = stream.shutdown(Shutdown::Write);
 }
 
+#[derive(Clone)]
 struct Worker {
     receiver: Receiver<Accepted>,
     shared: Arc<Shared>,
@@ -237,7 +321,9 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
-        let crowded = || !self.receiver.is_empty();
+        let free = &self.shared.free;
+        // Others wait and no free worker is there for them: give way.
+        let crowded = || self.receiver.len() > free.load(Ordering::Acquire);
         let stopping = || self.shared.stopping.load(Ordering::Acquire);
         let cx = conn::Context {
             config: &self.config,
@@ -246,17 +332,23 @@ impl Worker {
             stopping: &stopping,
         };
         while let Ok(job) = self.receiver.recv() {
-            let id = self.register(&job.stream);
-            // A panic in one connection must not take the worker down with it.
-            let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                conn::serve(job.stream, job.peer, &cx);
-            }));
-            if let Some(id) = id {
-                lock(&self.shared.open).remove(&id);
-            }
-            if served.is_err() {
-                log::error!("[http] a connection handler panicked; the connection was dropped");
-            }
+            free.fetch_sub(1, Ordering::AcqRel);
+            self.serve(job, &cx);
+            free.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    fn serve(&self, job: Accepted, cx: &conn::Context<'_>) {
+        let id = self.register(&job.stream);
+        // A panic in one connection must not take the worker down with it.
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn::serve(job.stream, job.peer, cx);
+        }));
+        if let Some(id) = id {
+            lock(&self.shared.open).remove(&id);
+        }
+        if served.is_err() {
+            log::error!("[http] a connection handler panicked; the connection was dropped");
         }
     }
 

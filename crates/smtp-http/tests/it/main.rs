@@ -1,10 +1,12 @@
-//! The server over loopback sockets: keep-alive, pipelining, limits, timeouts, overload and
-//! shutdown. Requests are written by hand so that every byte on the wire is the test's choice.
+//! The server over loopback sockets: keep-alive, pipelining, limits, timeouts, overload,
+//! workers started on demand and shutdown. Requests are written by hand so that every byte on
+//! the wire is the test's choice.
 
 // Test helpers outside `#[test]` functions may unwrap too.
 #![allow(clippy::unwrap_used)]
 
 mod golden;
+mod workers;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,18 +15,30 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use smtp_http::{HttpConfig, HttpServer, Method, Request, Response, Router, RouterConfig};
+use smtp_http::{Handler, HttpConfig, HttpServer, Method, Request, Response, Router, RouterConfig};
 use smtp_store::{Store, StoreConfig};
 
 /// A server whose handler echoes the method, target and body length.
 fn echo_server(config: HttpConfig) -> HttpServer {
+    serve(echo(), config)
+}
+
+fn serve(handler: Arc<Handler>, config: HttpConfig) -> HttpServer {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let handler = |request: &Request| {
+    HttpServer::start(listener, handler, config).unwrap()
+}
+
+/// Echoes the method, target and body length; `/thread` answers the serving thread's name.
+fn echo() -> Arc<Handler> {
+    Arc::new(|request: &Request| {
         if request.target == "/panic" {
             panic!("handler panic on purpose");
         }
         if request.target == "/slow" {
             thread::sleep(Duration::from_millis(300));
+        }
+        if request.target == "/thread" {
+            return Response::text(200, thread::current().name().unwrap_or("").to_owned());
         }
         let text = format!(
             "{:?} {} {}",
@@ -33,8 +47,7 @@ fn echo_server(config: HttpConfig) -> HttpServer {
             request.body.len()
         );
         Response::text(200, text)
-    };
-    HttpServer::start(listener, Arc::new(handler), config).unwrap()
+    })
 }
 
 fn quick() -> HttpConfig {
@@ -365,6 +378,7 @@ fn many_clients_at_once_are_all_served() {
         }
     });
     assert_eq!(served.load(Ordering::Relaxed), 160);
+    assert!((1..=4).contains(&server.workers()), "{}", server.workers());
 }
 
 #[test]
