@@ -20,6 +20,7 @@
 
 mod access;
 mod api;
+mod caseless;
 mod headers;
 pub mod json;
 mod metrics;

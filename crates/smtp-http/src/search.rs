@@ -19,14 +19,14 @@
 //!
 //! A search tests every stored message, so words are matched without building Mailpit's
 //! cleaned search text (`search_text`) where the answer cannot differ: a word of ASCII
-//! characters without separators is looked for (`memchr::memmem`) in the message's fields and
-//! body with only ASCII letters lower-cased, in one reused buffer. Only phrases (and words with
-//! other characters) need the cleaned text, and only for messages that already contain the
-//! phrase's longest ASCII word. [`Matcher`] holds the compiled words and the buffers.
+//! characters without separators is looked for in the message's fields and body in place,
+//! ignoring ASCII case (`caseless`), without copying them. Only phrases (and words with other
+//! characters) need the cleaned text, and only for messages that already contain the phrase's
+//! longest ASCII word. [`Matcher`] holds the compiled words and a reused buffer.
 
-use memchr::memmem::Finder;
 use smtp_store::{Address, StoredMessage};
 
+use crate::caseless::CaselessFinder;
 use crate::time::{parse_search_date, unix_millis};
 
 /// A parsed search query: every term must hold.
@@ -100,7 +100,7 @@ impl Query {
         Matcher {
             query: self,
             words,
-            text: TextCache::default(),
+            cleaned: CleanedText::default(),
         }
     }
 }
@@ -110,7 +110,7 @@ pub struct Matcher<'q> {
     query: &'q Query,
     /// For each term: its compiled word, if it is a free word.
     words: Vec<Option<Word>>,
-    text: TextCache,
+    cleaned: CleanedText,
 }
 
 impl std::fmt::Debug for Matcher<'_> {
@@ -124,11 +124,15 @@ impl std::fmt::Debug for Matcher<'_> {
 impl Matcher<'_> {
     /// Whether `message` satisfies every term (as [`Query::matches`]).
     pub fn matches(&mut self, message: &StoredMessage) -> bool {
-        let Self { query, words, text } = self;
-        text.forget();
+        let Self {
+            query,
+            words,
+            cleaned,
+        } = self;
+        cleaned.forget();
         query.terms.iter().zip(words.iter()).all(|(term, word)| {
             let holds = match word {
-                Some(word) => word.found_in(message, text),
+                Some(word) => word.found_in(message, cleaned),
                 None => term.test.holds(message),
             };
             holds != term.negated
@@ -138,85 +142,68 @@ impl Matcher<'_> {
 
 /// A free word or phrase (cleaned, lower case), compiled.
 enum Word {
-    /// ASCII without separators: in the cleaned text exactly when in the ASCII-lowered text.
-    Direct(Finder<'static>),
-    /// A phrase or a word with other characters: looked for in the cleaned text, if the
-    /// ASCII-lowered text holds `prefilter` (its longest ASCII word), when there is one.
+    /// ASCII without separators: in the cleaned text exactly when in one of the message's
+    /// texts with ASCII case ignored.
+    Direct(CaselessFinder),
+    /// A phrase or a word with other characters: looked for in the cleaned text, if one of
+    /// the message's texts holds `prefilter` (its longest ASCII word), when there is one.
     Cleaned {
         needle: String,
-        prefilter: Option<Finder<'static>>,
+        prefilter: Option<CaselessFinder>,
     },
 }
 
 impl Word {
     fn new(needle: &str) -> Self {
-        if needle.is_ascii() && !needle.contains(' ') {
-            return Self::Direct(Finder::new(needle).into_owned());
+        if !needle.contains(' ') {
+            if let Some(finder) = CaselessFinder::new(needle) {
+                return Self::Direct(finder);
+            }
         }
         let longest_ascii = needle
             .split(' ')
-            .filter(|word| word.is_ascii())
-            .max_by_key(|word| word.len())
-            .filter(|word| !word.is_empty());
+            .filter_map(CaselessFinder::new)
+            .max_by_key(CaselessFinder::len);
         Self::Cleaned {
             needle: needle.to_owned(),
-            prefilter: longest_ascii.map(|word| Finder::new(word).into_owned()),
+            prefilter: longest_ascii,
         }
     }
 
-    fn found_in(&self, message: &StoredMessage, text: &mut TextCache) -> bool {
+    fn found_in(&self, message: &StoredMessage, cleaned: &mut CleanedText) -> bool {
+        let in_some_text =
+            |finder: &CaselessFinder| texts(message).any(|text| finder.is_in(text.as_bytes()));
         match self {
-            Self::Direct(finder) => finder.find(text.lowered(message)).is_some(),
+            Self::Direct(finder) => in_some_text(finder),
             Self::Cleaned { needle, prefilter } => {
-                if let Some(prefilter) = prefilter {
-                    if prefilter.find(text.lowered(message)).is_none() {
-                        return false;
-                    }
-                }
-                text.cleaned(message).contains(needle.as_str())
+                prefilter.as_ref().is_none_or(in_some_text)
+                    && cleaned.of(message).contains(needle.as_str())
             }
         }
     }
 }
 
-/// One message's text, in the two forms words are matched against, each built on first use.
+/// Mailpit's cleaned search text of one message, built on first use and kept for the
+/// message's other phrases.
 #[derive(Default)]
-struct TextCache {
-    lowered: Vec<u8>,
-    lowered_ready: bool,
-    cleaned: String,
-    cleaned_ready: bool,
+struct CleanedText {
+    text: String,
+    ready: bool,
 }
 
-impl TextCache {
+impl CleanedText {
     /// Moves on to another message.
     fn forget(&mut self) {
-        self.lowered_ready = false;
-        self.cleaned_ready = false;
+        self.ready = false;
     }
 
-    /// The fields and body with ASCII letters lower-cased, each followed by a space.
-    fn lowered(&mut self, message: &StoredMessage) -> &[u8] {
-        if !self.lowered_ready {
-            self.lowered.clear();
-            for_each_text(message, |text| {
-                self.lowered
-                    .extend(text.bytes().map(|byte| byte.to_ascii_lowercase()));
-                self.lowered.push(b' ');
-            });
-            self.lowered_ready = true;
+    fn of(&mut self, message: &StoredMessage) -> &str {
+        if !self.ready {
+            self.text.clear();
+            push_search_text(&mut self.text, message);
+            self.ready = true;
         }
-        &self.lowered
-    }
-
-    /// Mailpit's cleaned search text (`search_text`).
-    fn cleaned(&mut self, message: &StoredMessage) -> &str {
-        if !self.cleaned_ready {
-            self.cleaned.clear();
-            push_search_text(&mut self.cleaned, message);
-            self.cleaned_ready = true;
-        }
-        &self.cleaned
+        &self.text
     }
 }
 
@@ -376,29 +363,28 @@ pub(crate) fn search_text(message: &StoredMessage) -> String {
 }
 
 fn push_search_text(out: &mut String, message: &StoredMessage) {
-    for_each_text(message, |text| {
+    for text in texts(message) {
         push_clean(out, text);
         push_clean(out, " ");
-    });
+    }
     if out.ends_with(' ') {
         out.pop();
     }
 }
 
-/// Calls `each` with every text of `message` that free words search, in order: the names and
-/// addresses of From, To, Cc, Bcc and Reply-To, the subject, the return path, the pieces of
-/// the body text, the attachments' file names.
-fn for_each_text<'m>(message: &'m StoredMessage, mut each: impl FnMut(&'m str)) {
+/// Every text of `message` that free words search, in order: the names and addresses of From,
+/// To, Cc, Bcc and Reply-To, the subject, the return path, the pieces of the body text, the
+/// attachments' file names.
+fn texts(message: &StoredMessage) -> impl Iterator<Item = &str> {
     let summary = message.summary();
     let lists = [&summary.to, &summary.cc, &summary.bcc, &summary.reply_to];
-    for address in summary.from.iter().chain(lists.into_iter().flatten()) {
-        each(&address.name);
-        each(&address.address);
-    }
-    each(&summary.subject);
-    each(&summary.return_path);
-    message.body_text().for_each(&mut each);
-    for attachment in &summary.attachments {
-        each(&attachment.file_name);
-    }
+    let addresses = summary
+        .from
+        .iter()
+        .chain(lists.into_iter().flatten())
+        .flat_map(|address| [address.name.as_str(), address.address.as_str()]);
+    addresses
+        .chain([summary.subject.as_str(), summary.return_path.as_str()])
+        .chain(message.body_text())
+        .chain(summary.attachments.iter().map(|a| a.file_name.as_str()))
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod caseless;
 mod framing;
 mod json;
 mod mime;
