@@ -1,11 +1,18 @@
 //! Finding an ASCII word in text while ignoring ASCII case, without copying the text.
 //!
 //! Search runs one word over every stored message, so the haystack is never lower-cased into
-//! a buffer. Instead the needle's rarest byte (by a rough English letter frequency) is looked
-//! for in both cases with `memchr2`, which scans many bytes per instruction; only at those
-//! candidates are the second-rarest byte and then the whole needle compared.
+//! a buffer. Instead:
+//!
+//! 1. the needle is looked for as it is (`memchr::memmem`): text found as typed in lower case
+//!    is found;
+//! 2. text with no upper-case ASCII letter cannot hold it any other way (checked 64 bytes at a
+//!    time, a loop the compiler vectorises);
+//! 3. otherwise the needle's rarest byte (by a rough English letter frequency) is looked for in
+//!    both cases with `memchr2`, and only at those candidates are the second-rarest byte and
+//!    then the whole needle compared.
 
 use memchr::memchr2;
+use memchr::memmem::Finder;
 
 /// English letters from the most to the least frequent (a rough order is enough: it only
 /// decides which byte is looked for first).
@@ -15,6 +22,7 @@ const LETTERS_BY_FREQUENCY: &[u8] = b"etaoinsrhldcumfpgwybvkxjqz";
 #[derive(Clone, Debug)]
 pub(crate) struct CaselessFinder {
     needle: Box<[u8]>,
+    exact: Finder<'static>,
     /// Offset of the byte searched for with `memchr2`, and of the one checked next.
     rarest: usize,
     second: usize,
@@ -31,6 +39,7 @@ impl CaselessFinder {
         let mut by_rarity: Vec<usize> = (0..bytes.len()).collect();
         by_rarity.sort_by_key(|&i| std::cmp::Reverse(rarity(bytes[i])));
         Some(Self {
+            exact: Finder::new(bytes).into_owned(),
             rarest: by_rarity[0],
             second: by_rarity.get(1).copied().unwrap_or(by_rarity[0]),
             needle: bytes.into(),
@@ -45,6 +54,11 @@ impl CaselessFinder {
     /// Whether `haystack` contains the needle, ASCII letters compared without case (other
     /// bytes exactly).
     pub(crate) fn is_in(&self, haystack: &[u8]) -> bool {
+        self.exact.find(haystack).is_some()
+            || (has_ascii_uppercase(haystack) && self.is_in_any_case(haystack))
+    }
+
+    fn is_in_any_case(&self, haystack: &[u8]) -> bool {
         let needle = &self.needle[..];
         if haystack.len() < needle.len() {
             return false;
@@ -66,6 +80,16 @@ impl CaselessFinder {
         }
         false
     }
+}
+
+/// Whether `bytes` hold an upper-case ASCII letter: 64 bytes at a time without an early exit
+/// inside a block, so that the inner loop is vectorised.
+fn has_ascii_uppercase(bytes: &[u8]) -> bool {
+    bytes.chunks(64).any(|block| {
+        block
+            .iter()
+            .fold(false, |seen, byte| seen | byte.is_ascii_uppercase())
+    })
 }
 
 /// How rare a byte is in text: letters by their frequency, digits and punctuation rarer than
