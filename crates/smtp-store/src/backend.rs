@@ -152,7 +152,7 @@ impl Backend {
 
     /// Removes the files of messages already taken out of the index by pruning. A file that
     /// cannot be removed is logged; it comes back at the next start.
-    fn discard(&self, pruned: Vec<StoredMessage>) {
+    fn discard(&self, pruned: Vec<Arc<StoredMessage>>) {
         let Some(maildir) = &self.maildir else {
             return;
         };

@@ -4,6 +4,11 @@
 //! memory store keeps the bytes in the entries, the Maildir store keeps file locations and does
 //! its file operations through the `_with` methods, which change an entry only when the file
 //! operation succeeded.
+//!
+//! Entries are `Arc<StoredMessage>`, changed copy-on-write (`Arc::make_mut`): a page of 100,000
+//! messages hands out 100,000 reference counts, not copies, and a reader's copy never changes
+//! under it. A message on disk is still handed out as a fresh copy, so that file contents a
+//! reader caches in it never stay in the index.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +30,7 @@ pub(crate) enum Selection {
 /// out is a snapshot and the index's own entries are never shared.
 #[derive(Debug)]
 pub(crate) struct Memory {
-    messages: BTreeMap<MessageId, StoredMessage>,
+    messages: BTreeMap<MessageId, Arc<StoredMessage>>,
     unread: usize,
     /// Every tag in use, with how many kept messages carry it, so a page can list them
     /// without a scan.
@@ -47,13 +52,13 @@ impl Memory {
     /// Stores `message` (replacing one with the same ID) without pruning.
     pub(crate) fn insert(&mut self, message: StoredMessage) {
         self.count_in(&message);
-        if let Some(old) = self.messages.insert(message.id(), message) {
+        if let Some(old) = self.messages.insert(message.id(), Arc::new(message)) {
             self.count_out(&old);
         }
     }
 
     /// Removes the oldest messages beyond the limit and returns them, oldest first.
-    pub(crate) fn prune_excess(&mut self) -> Vec<StoredMessage> {
+    pub(crate) fn prune_excess(&mut self) -> Vec<Arc<StoredMessage>> {
         let mut pruned = Vec::new();
         while self.max_messages != 0 && self.messages.len() > self.max_messages {
             let Some((_, oldest)) = self.messages.pop_first() else {
@@ -66,7 +71,7 @@ impl Memory {
     }
 
     /// Removes the messages received before `cutoff` and returns them, oldest first.
-    pub(crate) fn prune_before(&mut self, cutoff: SystemTime) -> Vec<StoredMessage> {
+    pub(crate) fn prune_before(&mut self, cutoff: SystemTime) -> Vec<Arc<StoredMessage>> {
         let mut pruned = Vec::new();
         while let Some(entry) = self.messages.first_entry() {
             if entry.get().received() >= cutoff {
@@ -94,7 +99,7 @@ impl Memory {
             .rev()
             .skip(start)
             .take(limit)
-            .map(|message| Arc::new(message.clone()))
+            .map(share)
             .collect();
         Page {
             counts: self.counts(),
@@ -104,13 +109,11 @@ impl Memory {
     }
 
     pub(crate) fn get(&self, id: MessageId) -> Option<Arc<StoredMessage>> {
-        self.messages.get(&id).map(|m| Arc::new(m.clone()))
+        self.messages.get(&id).map(share)
     }
 
     pub(crate) fn latest(&self) -> Option<Arc<StoredMessage>> {
-        self.messages
-            .last_key_value()
-            .map(|(_, m)| Arc::new(m.clone()))
+        self.messages.last_key_value().map(|(_, m)| share(m))
     }
 
     /// Marks the selected messages read or unread; returns how many changed state.
@@ -134,7 +137,7 @@ impl Memory {
             if entry.is_read() == read || !apply(entry) {
                 continue;
             }
-            entry.set_read(read);
+            Arc::make_mut(entry).set_read(read);
             if read {
                 self.unread = self.unread.saturating_sub(1);
             } else {
@@ -201,5 +204,15 @@ impl Memory {
                 }
             }
         }
+    }
+}
+
+/// A reader's copy of an entry: the entry itself for a message in memory, a fresh copy for one
+/// on disk (see the module documentation).
+fn share(message: &Arc<StoredMessage>) -> Arc<StoredMessage> {
+    if message.is_on_disk() {
+        Arc::new(StoredMessage::clone(message))
+    } else {
+        Arc::clone(message)
     }
 }

@@ -290,6 +290,11 @@ impl StoredMessage {
         }
     }
 
+    /// Whether the bytes are in a file rather than in memory.
+    pub(crate) fn is_on_disk(&self) -> bool {
+        matches!(self.meta.content, Content::File(_))
+    }
+
     /// This message with its bytes moved out of memory into the file at `location`.
     /// The body text search reads is copied out of the bytes first (see
     /// [`BodyText`](crate::summary::BodyText)).

@@ -214,6 +214,20 @@ fn list_is_newest_first_and_pages() {
 }
 
 #[test]
+fn pages_share_the_stored_messages_instead_of_copying_them() {
+    let store = start(0);
+    let handle = store.handle();
+    let id = deliver(&handle, "shared");
+    let first = handle.list(0, 10).unwrap().messages.remove(0);
+    let again = handle.get(id).unwrap().unwrap();
+    assert!(Arc::ptr_eq(&first, &again), "one message, handed out twice");
+    handle.set_read(&[id], true).unwrap();
+    let after = handle.get(id).unwrap().unwrap();
+    assert!(after.is_read() && !first.is_read(), "copy on write");
+    assert!(!Arc::ptr_eq(&first, &after));
+}
+
+#[test]
 fn read_state_and_counts() {
     let store = start(0);
     let handle = store.handle();
