@@ -3,13 +3,12 @@
 //! Search runs one word over every stored message, so the haystack is never lower-cased into
 //! a buffer. Instead:
 //!
-//! 1. the needle is looked for as it is (`memchr::memmem`): text found as typed in lower case
-//!    is found;
-//! 2. text with no upper-case ASCII letter cannot hold it any other way (checked 64 bytes at a
-//!    time, a loop the compiler vectorises);
-//! 3. otherwise the needle's rarest byte (by a rough English letter frequency) is looked for in
-//!    both cases with `memchr2`, and only at those candidates are the second-rarest byte and
-//!    then the whole needle compared.
+//! - in text with no upper-case ASCII letter (checked 64 bytes at a time, a loop the compiler
+//!   vectorises, and usually answered by the first capital), the needle is looked for as it
+//!   is, with `memchr::memmem`;
+//! - in other text, the needle's rarest byte (by a rough English letter frequency) is looked
+//!   for in both cases with `memchr2`, and only at those candidates are the second-rarest byte
+//!   and then the whole needle compared.
 
 use memchr::memchr2;
 use memchr::memmem::Finder;
@@ -54,8 +53,11 @@ impl CaselessFinder {
     /// Whether `haystack` contains the needle, ASCII letters compared without case (other
     /// bytes exactly).
     pub(crate) fn is_in(&self, haystack: &[u8]) -> bool {
-        self.exact.find(haystack).is_some()
-            || (has_ascii_uppercase(haystack) && self.is_in_any_case(haystack))
+        if has_ascii_uppercase(haystack) {
+            self.is_in_any_case(haystack)
+        } else {
+            self.exact.find(haystack).is_some()
+        }
     }
 
     fn is_in_any_case(&self, haystack: &[u8]) -> bool {

@@ -172,7 +172,7 @@ impl Word {
 
     fn found_in(&self, message: &StoredMessage, cleaned: &mut CleanedText) -> bool {
         let in_some_text =
-            |finder: &CaselessFinder| texts(message).any(|text| finder.is_in(text.as_bytes()));
+            |finder: &CaselessFinder| text_bytes(message).any(|text| finder.is_in(text));
         match self {
             Self::Direct(finder) => in_some_text(finder),
             Self::Cleaned { needle, prefilter } => {
@@ -363,8 +363,8 @@ pub(crate) fn search_text(message: &StoredMessage) -> String {
 }
 
 fn push_search_text(out: &mut String, message: &StoredMessage) {
-    for text in texts(message) {
-        push_clean(out, text);
+    for text in text_bytes(message) {
+        push_clean(out, std::str::from_utf8(text).unwrap_or_default());
         push_clean(out, " ");
     }
     if out.ends_with(' ') {
@@ -374,17 +374,17 @@ fn push_search_text(out: &mut String, message: &StoredMessage) {
 
 /// Every text of `message` that free words search, in order: the names and addresses of From,
 /// To, Cc, Bcc and Reply-To, the subject, the return path, the pieces of the body text, the
-/// attachments' file names.
-fn texts(message: &StoredMessage) -> impl Iterator<Item = &str> {
+/// attachments' file names. All are UTF-8; the body's are not checked again here.
+fn text_bytes(message: &StoredMessage) -> impl Iterator<Item = &[u8]> {
     let summary = message.summary();
     let lists = [&summary.to, &summary.cc, &summary.bcc, &summary.reply_to];
     let addresses = summary
         .from
         .iter()
         .chain(lists.into_iter().flatten())
-        .flat_map(|address| [address.name.as_str(), address.address.as_str()]);
+        .flat_map(|address| [address.name.as_bytes(), address.address.as_bytes()]);
     addresses
-        .chain([summary.subject.as_str(), summary.return_path.as_str()])
-        .chain(message.body_text())
-        .chain(summary.attachments.iter().map(|a| a.file_name.as_str()))
+        .chain([summary.subject.as_bytes(), summary.return_path.as_bytes()])
+        .chain(message.body_bytes())
+        .chain(summary.attachments.iter().map(|a| a.file_name.as_bytes()))
 }

@@ -191,11 +191,14 @@ impl StoredMessage {
     /// The text body as search reads it, in pieces (see [`BodyText`](crate::BodyText)). Never
     /// reads a Maildir file: the summary of a message on disk holds its body text itself.
     pub fn body_text(&self) -> impl Iterator<Item = &str> {
-        let raw: &[u8] = match &self.meta.content {
-            Content::Memory(bytes) => bytes,
-            Content::File(_) => &[],
-        };
+        let raw = self.memory_bytes().unwrap_or_default();
         self.meta.summary.body.pieces(raw)
+    }
+
+    /// [`Self::body_text`] as bytes, not checked again for UTF-8 (they were when stored).
+    pub fn body_bytes(&self) -> impl Iterator<Item = &[u8]> {
+        let raw = self.memory_bytes().unwrap_or_default();
+        self.meta.summary.body.byte_pieces(raw)
     }
 
     #[must_use]
