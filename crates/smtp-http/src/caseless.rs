@@ -3,9 +3,8 @@
 //! Search runs one word over every stored message, so the haystack is never lower-cased into
 //! a buffer. Instead:
 //!
-//! - in text with no upper-case ASCII letter (checked 64 bytes at a time, a loop the compiler
-//!   vectorises, and usually answered by the first capital), the needle is looked for as it
-//!   is, with `memchr::memmem`;
+//! - in text with no upper-case ASCII letter (checked 8 bytes at a time, and usually answered
+//!   by the first capital), the needle is looked for as it is, with `memchr::memmem`;
 //! - in other text, the needle's rarest byte (by a rough English letter frequency) is looked
 //!   for in both cases with `memchr2`, and only at those candidates are the second-rarest byte
 //!   and then the whole needle compared.
@@ -53,7 +52,9 @@ impl CaselessFinder {
     /// Whether `haystack` contains the needle, ASCII letters compared without case (other
     /// bytes exactly).
     pub(crate) fn is_in(&self, haystack: &[u8]) -> bool {
-        if has_ascii_uppercase(haystack) {
+        if haystack.len() < self.needle.len() {
+            false
+        } else if has_ascii_uppercase(haystack) {
             self.is_in_any_case(haystack)
         } else {
             self.exact.find(haystack).is_some()
@@ -62,9 +63,6 @@ impl CaselessFinder {
 
     fn is_in_any_case(&self, haystack: &[u8]) -> bool {
         let needle = &self.needle[..];
-        if haystack.len() < needle.len() {
-            return false;
-        }
         let rare = needle[self.rarest];
         let (second, second_at) = (needle[self.second], self.second);
         // Positions where the rarest byte may sit for the whole needle to fit.
@@ -84,14 +82,26 @@ impl CaselessFinder {
     }
 }
 
-/// Whether `bytes` hold an upper-case ASCII letter: 64 bytes at a time without an early exit
-/// inside a block, so that the inner loop is vectorised.
-fn has_ascii_uppercase(bytes: &[u8]) -> bool {
-    bytes.chunks(64).any(|block| {
-        block
-            .iter()
-            .fold(false, |seen, byte| seen | byte.is_ascii_uppercase())
-    })
+/// Whether `bytes` hold an upper-case ASCII letter, tested 8 bytes at a time.
+pub(crate) fn has_ascii_uppercase(bytes: &[u8]) -> bool {
+    let words = bytes.chunks_exact(8);
+    let rest = words.remainder();
+    words
+        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
+        .any(word_has_ascii_uppercase)
+        || rest.iter().any(u8::is_ascii_uppercase)
+}
+
+/// Whether one of the 8 bytes of `word` is `A`..=`Z`. Each byte's low 7 bits plus a constant
+/// sets its high bit exactly when the byte is at least the bound, with no carry into the next
+/// byte (at most 0x7f + 0x3f); bytes of 0x80 and above are masked out.
+fn word_has_ascii_uppercase(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = word & !HIGH;
+    let at_least_a = low + ONES * u64::from(0x80 - b'A');
+    let above_z = low + ONES * u64::from(0x80 - b'Z' - 1);
+    at_least_a & !above_z & !word & HIGH != 0
 }
 
 /// How rare a byte is in text: letters by their frequency, digits and punctuation rarer than

@@ -1,6 +1,6 @@
 //! The caseless finder against lower-casing and a naive search.
 
-use crate::caseless::CaselessFinder;
+use crate::caseless::{has_ascii_uppercase, CaselessFinder};
 
 fn naive(needle: &str, haystack: &[u8]) -> bool {
     let lowered = haystack.to_ascii_lowercase();
@@ -80,4 +80,36 @@ fn only_lower_case_ascii_needles() {
     assert!(CaselessFinder::new("").is_none());
     assert!(CaselessFinder::new("Quick").is_none());
     assert!(CaselessFinder::new("café").is_none());
+}
+
+#[test]
+fn capitals_are_seen_in_every_position_and_only_capitals() {
+    for len in 0..20 {
+        for at in 0..len {
+            for capital in [b'A', b'M', b'Z'] {
+                let mut text = vec![b'a'; len];
+                text[at] = capital;
+                let needle = char::from(capital.to_ascii_lowercase()).to_string();
+                assert!(
+                    CaselessFinder::new(&needle).unwrap().is_in(&text),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_capital_test_agrees_with_the_standard_library_for_every_byte() {
+    for byte in 0..=u8::MAX {
+        for at in 0..17 {
+            let mut text = vec![b'a'; 17];
+            text[at] = byte;
+            assert_eq!(
+                has_ascii_uppercase(&text),
+                byte.is_ascii_uppercase(),
+                "{byte:#x} at {at}"
+            );
+        }
+    }
 }
