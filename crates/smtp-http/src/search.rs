@@ -24,10 +24,19 @@
 //! characters) need the cleaned text, and only for messages that already contain the phrase's
 //! longest ASCII word. [`Matcher`] holds the compiled words and a reused buffer.
 
+use std::sync::Arc;
+use std::thread;
+
 use smtp_store::{Address, StoredMessage};
 
 use crate::caseless::CaselessFinder;
 use crate::time::{parse_search_date, unix_millis};
+
+/// Most threads one search uses.
+pub const MAX_SEARCH_THREADS: usize = 4;
+
+/// Fewer messages than this per thread are searched on the calling thread alone.
+const MIN_MESSAGES_PER_THREAD: usize = 5_000;
 
 /// A parsed search query: every term must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,6 +93,50 @@ impl Query {
     #[must_use]
     pub fn matches(&self, message: &StoredMessage) -> bool {
         self.matcher().matches(message)
+    }
+
+    /// The messages that match, in their order. A large mailbox is split between threads, one
+    /// per core (up to [`MAX_SEARCH_THREADS`]): a search reads every message's text, and is
+    /// bound by memory reads more than by the matching itself.
+    #[must_use]
+    pub fn filter<'m>(&self, messages: &'m [Arc<StoredMessage>]) -> Vec<&'m Arc<StoredMessage>> {
+        let threads = thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_SEARCH_THREADS)
+            .min(messages.len() / MIN_MESSAGES_PER_THREAD)
+            .max(1);
+        let chunk = messages.len().div_ceil(threads).max(1);
+        let filter_chunk = |chunk: &'m [Arc<StoredMessage>]| {
+            let mut matcher = self.matcher();
+            chunk
+                .iter()
+                .filter(|m| matcher.matches(m))
+                .collect::<Vec<_>>()
+        };
+        thread::scope(|scope| {
+            let mut chunks = messages.chunks(chunk);
+            let first = chunks.next().unwrap_or_default();
+            // The other chunks on helper threads; one that cannot get a thread is done here.
+            let helpers: Vec<_> = chunks
+                .map(|chunk| {
+                    thread::Builder::new()
+                        .name("mailsink-search".to_owned())
+                        .spawn_scoped(scope, move || filter_chunk(chunk))
+                        .map_err(|_| chunk)
+                })
+                .collect();
+            let mut matching = filter_chunk(first);
+            for helper in helpers {
+                match helper {
+                    Ok(handle) => match handle.join() {
+                        Ok(found) => matching.extend(found),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    },
+                    Err(chunk) => matching.extend(filter_chunk(chunk)),
+                }
+            }
+            matching
+        })
     }
 
     /// The query made ready to test many messages.

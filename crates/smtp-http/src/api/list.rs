@@ -1,10 +1,8 @@
 //! The mailbox as a whole: `GET/PUT/DELETE /api/v1/messages`, `GET/DELETE /api/v1/search`,
 //! `GET /api/v1/tags`.
 
-use std::sync::Arc;
-
 use serde_json::Value;
-use smtp_store::{MessageId, Page, StoredMessage};
+use smtp_store::{MessageId, Page};
 
 use super::{field, json_object, message_ids, string_list, ApiError, Call};
 use crate::json::{MessageSummary, MessagesSummary};
@@ -40,12 +38,7 @@ pub(super) fn list(call: &Call<'_>) -> Result<Response, ApiError> {
 pub(super) fn search(call: &Call<'_>) -> Result<Response, ApiError> {
     let query = search_query(call)?;
     let everything = snapshot(call)?;
-    let mut matcher = query.matcher();
-    let matching: Vec<&Arc<StoredMessage>> = everything
-        .messages
-        .iter()
-        .filter(|m| matcher.matches(m))
-        .collect();
+    let matching = query.filter(&everything.messages);
     let (start, limit) = paging(call);
     let page = window(&matching, start, limit);
     Ok(Response::json(
@@ -140,13 +133,9 @@ fn snapshot(call: &Call<'_>) -> Result<Page, ApiError> {
 }
 
 fn matching_ids(call: &Call<'_>, query: &Query) -> Result<Vec<MessageId>, ApiError> {
-    let mut matcher = query.matcher();
-    Ok(snapshot(call)?
-        .messages
-        .iter()
-        .filter(|m| matcher.matches(m))
-        .map(|m| m.id())
-        .collect())
+    let everything = snapshot(call)?;
+    let matching = query.filter(&everything.messages);
+    Ok(matching.iter().map(|m| m.id()).collect())
 }
 
 fn search_query(call: &Call<'_>) -> Result<Query, ApiError> {

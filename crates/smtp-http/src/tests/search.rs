@@ -1,6 +1,8 @@
 //! The search parser on its own, then the matcher over hand-built messages.
 
-use smtp_store::{summarize, Address, Attachment, BodyText, Summary};
+use std::sync::Arc;
+
+use smtp_store::{summarize, Address, Attachment, BodyText, StoredMessage, Summary};
 
 use super::support::{message, message_from};
 use crate::search::{Query, Term, Test};
@@ -254,4 +256,35 @@ fn fast_matching_agrees_with_the_cleaned_search_text() {
         }
     }
     assert!(found >= 15, "the cases must mostly be found: {found}");
+}
+
+#[test]
+fn a_large_mailbox_is_searched_in_parts_and_keeps_its_order() {
+    let messages: Vec<Arc<StoredMessage>> = (0..12_345_u64)
+        .map(|i| {
+            let word = if i % 7 == 0 { "needle" } else { "hay" };
+            let summary = Summary {
+                subject: format!("message {i}"),
+                body: BodyText::from_text(&format!("some {word} here")),
+                ..Summary::default()
+            };
+            Arc::new(message(i, summary))
+        })
+        .collect();
+    let query = Query::parse("NEEDLE");
+    let found: Vec<String> = query
+        .filter(&messages)
+        .iter()
+        .map(|m| m.summary().subject.clone())
+        .collect();
+    let expected: Vec<String> = (0..12_345_u64)
+        .filter(|i| i % 7 == 0)
+        .map(|i| format!("message {i}"))
+        .collect();
+    assert_eq!(found, expected);
+    assert!(Query::parse("absent").filter(&messages).is_empty());
+    assert_eq!(
+        Query::parse("message").filter(&messages).len(),
+        messages.len()
+    );
 }
