@@ -30,9 +30,11 @@ const MAX_GROUP: usize = 128;
 /// A request to the storage thread, with the sender its answer goes back on.
 #[derive(Debug)]
 pub(crate) enum Request {
+    /// A message to store; `reply` is `None` when the caller does not wait (the memory store,
+    /// see [`StoreHandle::deliver`](crate::StoreHandle::deliver)).
     Deliver {
         message: StoredMessage,
-        reply: Sender<Result<(), StoreError>>,
+        reply: Option<Sender<Result<(), StoreError>>>,
     },
     Counts {
         reply: Sender<Counts>,
@@ -134,7 +136,7 @@ fn serve(backend: &mut Backend, request: Request, queue: &Receiver<Request>) -> 
 fn deliver_group(
     backend: &mut Backend,
     first: StoredMessage,
-    reply: Sender<Result<(), StoreError>>,
+    reply: Option<Sender<Result<(), StoreError>>>,
     queue: &Receiver<Request>,
 ) -> Option<Request> {
     let mut messages = vec![first];
@@ -157,7 +159,16 @@ fn deliver_group(
         log::trace!("[db] storing a group of {} messages", messages.len());
     }
     for (reply, result) in replies.into_iter().zip(backend.deliver(messages)) {
-        let _ = reply.send(result);
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(result);
+            }
+            None => {
+                if let Err(err) = result {
+                    log::error!("[db] a message could not be stored: {err}");
+                }
+            }
+        }
     }
     held
 }

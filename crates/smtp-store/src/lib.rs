@@ -12,7 +12,8 @@
 //!                                  │                         every delivery queued behind it)
 //!                                  │                       write + sync files (Maildir)
 //!                                  │                       apply to the index
-//!         reply ◄── bounded(1) ◄───┘ (one per request) ◄── answer each on its reply channel
+//!         reply ◄── bounded(1) ◄───┘ (one per request, ◄── answer each on its reply channel
+//!                                     none for a delivery to memory)
 //!                                                       }
 //! ```
 //!
@@ -22,9 +23,10 @@
 //!   blocks only on its own answer. The request queue is bounded: when it is full, callers wait
 //!   (back-pressure) instead of memory growing.
 //! - [`StoreHandle::deliver`] builds the stored bytes ([`compose`]) and the parsed
-//!   [`Summary`] ([`summary`]) on the calling thread, so the storage thread only stores; it
-//!   returns after the storage thread has acknowledged, and only then may the SMTP session
-//!   answer `250`.
+//!   [`Summary`] ([`summary`]) on the calling thread, so the storage thread only stores. With a
+//!   Maildir it returns after the storage thread has written and synced the file; in memory,
+//!   once the message is queued (the queue is served in order, so a later read sees it).
+//!   Only then may the SMTP session answer `250`.
 //! - Two backends behind the same handle. The default keeps messages in memory. With
 //!   [`StoreConfig::maildir`] every message is a file in a standard Maildir, written with
 //!   tmp-then-rename and group-committed `fsync`s before it is acknowledged, its read state the

@@ -76,6 +76,8 @@ struct Shared {
     /// happens under the read lock, closing takes the write lock, so no request can slip into the
     /// queue after the close and be left unanswered.
     requests: RwLock<Option<Sender<Request>>>,
+    /// Deliveries wait for the storage thread's answer (a Maildir: the file must be on disk).
+    durable: bool,
     hostname: String,
     app_name: String,
 }
@@ -98,6 +100,7 @@ impl Store {
         let (sender, receiver) = crossbeam_channel::bounded(QUEUE_CAPACITY);
         let shared = Arc::new(Shared {
             requests: RwLock::new(Some(sender)),
+            durable: config.maildir.is_some(),
             hostname: config.hostname,
             app_name: config.app_name,
         });
@@ -158,9 +161,16 @@ impl StoreHandle {
     ///
     /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. The
     /// stored bytes (trace headers added, see [`compose`]) and their [`Summary`](crate::Summary)
-    /// are built on the calling thread, so the storage thread stays cheap. Returns only after the
-    /// store has accepted the message (a Maildir store: once its file and directory are synced):
-    /// the SMTP session may answer `250` once this is `Ok`.
+    /// are built on the calling thread, so the storage thread stays cheap. The SMTP session may
+    /// answer `250` once this is `Ok`:
+    ///
+    /// - a Maildir store returns once the storage thread has written the file and synced it and
+    ///   its directory;
+    /// - the memory store returns once the message is in the storage thread's queue, without
+    ///   waiting for the thread to take it (two thread switches fewer per message). Queued is as
+    ///   good as stored: the queue is served in order, so any request made after this returns
+    ///   (an API read once the client has its `250`) is answered after the message is in, and a
+    ///   closing store still serves everything queued. A full queue blocks here (back-pressure).
     ///
     /// # Errors
     /// The store is closed, or (Maildir) the message could not be written: [`StoreError::Full`]
@@ -179,7 +189,18 @@ impl StoreHandle {
         let summary = summary::summarize(&composed);
         let message =
             StoredMessage::new(id, received, envelope, Arc::from(composed)).with_summary(summary);
-        self.call(|reply| Request::Deliver { message, reply })??;
+        if self.shared.durable {
+            self.call(|reply| Request::Deliver {
+                message,
+                reply: Some(reply),
+            })??;
+        } else {
+            // Queued is as good as stored: see above.
+            self.shared.send(Request::Deliver {
+                message,
+                reply: None,
+            })?;
+        }
         Ok(id)
     }
 

@@ -162,6 +162,19 @@ fn oldest_pruned_beyond_max() {
 }
 
 #[test]
+fn a_delivery_to_memory_is_seen_by_every_later_request() {
+    let store = start(0);
+    let handles: Vec<StoreHandle> = (0..4).map(|_| store.handle()).collect();
+    for round in 0..200 {
+        let id = deliver(&handles[round % 4], &round.to_string());
+        // Another handle, as an HTTP worker would be, asking right after the delivery returned.
+        let reader = &handles[(round + 1) % 4];
+        assert_eq!(reader.latest().unwrap().unwrap().id(), id);
+        assert_eq!(reader.count().unwrap().total, round + 1);
+    }
+}
+
+#[test]
 fn pruned_messages_are_freed() {
     let store = start(1);
     let handle = store.handle();
@@ -170,6 +183,8 @@ fn pruned_messages_are_freed() {
     let weak = Arc::downgrade(&kept);
     drop(kept);
     deliver(&handle, "second");
+    // A delivery to memory returns once queued; the next request is served after it.
+    assert_eq!(handle.count().unwrap().total, 1);
     assert!(
         weak.upgrade().is_none(),
         "the store still holds a pruned message"
