@@ -86,11 +86,8 @@ impl DataReceiver {
         let mut i = 0;
         while i < input.len() {
             if self.scan == Scan::Middle {
-                // Fast path: copy the run up to the next CR in one go.
-                let run = input[i..]
-                    .iter()
-                    .position(|&b| b == b'\r')
-                    .unwrap_or(input.len() - i);
+                // Fast path: copy ordinary lines in one go, up to a CR that needs the automaton.
+                let run = ordinary_run(&input[i..]);
                 self.body.push(&input[i..i + run]);
                 i += run;
                 if i == input.len() {
@@ -141,4 +138,20 @@ impl DataReceiver {
     pub(crate) fn into_body(self) -> Body {
         self.body
     }
+}
+
+/// How many bytes from the start of `input` (inside a line) are plain content: everything up to
+/// the first CR that is not `CR LF` followed, in `input`, by a byte other than a dot. Such a
+/// line ending starts an ordinary line, so it needs no state; a CR at the end of `input`, a
+/// bare CR, or a line starting with a dot is left for the automaton.
+fn ordinary_run(input: &[u8]) -> usize {
+    let mut from = 0;
+    while let Some(found) = memchr::memchr(b'\r', &input[from..]) {
+        let cr = from + found;
+        match input.get(cr + 1..cr + 3) {
+            Some([b'\n', next]) if *next != b'.' => from = cr + 2,
+            _ => return cr,
+        }
+    }
+    input.len()
 }

@@ -75,6 +75,51 @@ fn data_receiver_any_split_gives_the_same_message() {
     }
 }
 
+/// Feeds `input` in chunks of the given sizes (cycled); the message and where it ended.
+fn receive(input: &[u8], sizes: &[usize]) -> (Vec<u8>, Option<usize>) {
+    let mut receiver = DataReceiver::new(Body::new(1 << 20, None));
+    let mut at = 0;
+    for &size in sizes.iter().cycle() {
+        if at == input.len() {
+            break;
+        }
+        let end = (at + size.max(1)).min(input.len());
+        if let Some(n) = receiver.feed(&input[at..end]) {
+            return (receiver.into_body().into_bytes(), Some(at + n));
+        }
+        at = end;
+    }
+    (receiver.into_body().into_bytes(), None)
+}
+
+/// Whole lines are copied in one go; that fast path must agree with the byte-at-a-time
+/// automaton on text full of dots, bare CRs and bare LFs, however it is split.
+#[test]
+fn data_fast_path_agrees_with_the_automaton() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = [&b"a"[..], b"xy", b".", b"\r", b"\n", b"\r\n", b"\r\n."];
+    let mut ended = 0;
+    for _ in 0..3000 {
+        let mut input = Vec::new();
+        for _ in 0..next() % 60 {
+            input.extend_from_slice(alphabet[(next() % alphabet.len() as u64) as usize]);
+        }
+        input.extend_from_slice(b"\r\n.\r\nNEXT");
+        let sizes: Vec<usize> = (0..4).map(|_| 1 + (next() % 9) as usize).collect();
+        let bytewise = receive(&input, &[1]);
+        assert_eq!(receive(&input, &sizes), bytewise, "{input:?} in {sizes:?}");
+        assert_eq!(receive(&input, &[input.len()]), bytewise, "{input:?} whole");
+        ended += usize::from(bytewise.1.is_some());
+    }
+    assert_eq!(ended, 3000, "every input holds a terminator");
+}
+
 #[test]
 fn oversized_data_holds_at_most_the_limit() {
     let mut config = Config::new("mx.test");
