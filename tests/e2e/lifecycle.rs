@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{free_port, mailsink_bin, wait_bounded, RawClient, TestServer};
+use mailsink_tests::{free_port, mailsink_bin, wait_bounded, RawClient, Reaper, TestServer};
 
 #[test]
 fn beyond_the_worker_pool_and_queue_clients_get_421() {
@@ -138,4 +138,92 @@ fn connect_retry(addr: std::net::SocketAddr) -> RawClient {
         std::thread::sleep(Duration::from_millis(20));
     }
     RawClient::connect(addr)
+}
+
+/// The names of a process's threads (Linux truncates them to 15 bytes), sorted.
+fn thread_names(pid: u32) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("the process's threads")
+        .map(|task| {
+            let comm = task.expect("a thread").path().join("comm");
+            std::fs::read_to_string(comm)
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// An idle server holds only the threads it needs: no HTTP worker before the first request, no
+/// SMTP worker before the first session, no file watcher without files to watch.
+#[test]
+fn an_idle_server_starts_workers_and_the_watcher_only_when_needed() {
+    let start = |extra: &[&str]| {
+        let port = free_port();
+        let mut args = vec![
+            "--smtp".to_owned(),
+            format!("127.0.0.1:{port}"),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let child = Command::new(mailsink_bin())
+            .args(&args)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn mailsink");
+        let mut reaper = Reaper::new(child);
+        let pid = reaper.child().id();
+        // Up once both acceptors run (no connection yet: that would start a worker).
+        let started = Instant::now();
+        while !["mailsink-accept", "mailsink-http-a"]
+            .iter()
+            .all(|name| thread_names(pid).contains(&(*name).to_owned()))
+        {
+            assert!(started.elapsed() < Duration::from_secs(10), "no acceptors");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let addr = format!("127.0.0.1:{port}").parse().expect("addr");
+        (reaper, addr)
+    };
+    let (mut plain, addr) = start(&[]);
+    let pid = plain.child().id();
+    std::thread::sleep(Duration::from_millis(200));
+    let before = thread_names(pid);
+    assert_eq!(
+        before,
+        [
+            "mailsink",
+            "mailsink-accept",
+            "mailsink-http-a",
+            "mailsink-store"
+        ],
+        "threads of an idle server"
+    );
+    let mut client = connect_retry(addr);
+    assert!(client.line().starts_with("220 "));
+    client.send(b"QUIT\r\n");
+    client.line();
+    assert!(
+        thread_names(pid).contains(&"mailsink-smtp-0".to_owned()),
+        "a session spawned an SMTP worker"
+    );
+
+    let dir = std::env::temp_dir().join(format!("mailsink-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let users = dir.join("users");
+    std::fs::write(&users, "user:{PLAIN}secret\n").expect("credentials file");
+    let users = users.to_string_lossy().into_owned();
+    let (mut with_file, _) = start(&["--smtp-auth-file", &users, "--smtp-auth-allow-insecure"]);
+    let names = thread_names(with_file.child().id());
+    assert!(
+        names.contains(&"mailsink-watch".to_owned()),
+        "a credentials file is watched: {names:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

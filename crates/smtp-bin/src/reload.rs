@@ -88,6 +88,17 @@ impl Reloader {
         }
     }
 
+    /// Whether there are files to watch: a credentials file, or a certificate and key read from
+    /// files (a self-signed certificate has none). Without any, no watcher thread is needed.
+    pub(crate) fn has_files(&self) -> bool {
+        let tls_files = self
+            .services
+            .tls
+            .as_ref()
+            .is_some_and(|tls| matches!(tls.source(), smtp_tls::TlsSource::Files { .. }));
+        self.auth_file.is_some() || tls_files
+    }
+
     /// Starts the thread that polls the files; it ends when the returned sender is dropped.
     pub(crate) fn watch(self: &Arc<Self>) -> std::io::Result<(Sender<()>, JoinHandle<()>)> {
         let (stop, stopped) = crossbeam_channel::bounded(0);

@@ -156,7 +156,9 @@ impl Server {
             http: Some(http),
             store: Some(store),
         };
-        server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
+        if server.reloader.has_files() {
+            server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
+        }
         server.spawn_acceptor(smtp_listener, config.require_tls)?;
         if let Some(listener) = smtps_listener {
             server.spawn_acceptor(listener, true)?;
