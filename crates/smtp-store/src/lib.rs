@@ -7,7 +7,7 @@
 //!  (StoreHandle clones)                (owns the index and the Maildir; no locks)
 //!
 //!  deliver(): compose + summarize ─┐
-//!  count(), list(), get(), ...  ───┼─► bounded(1024) ─► loop {
+//!  count(), list(), get(), ...  ───┼─► bounded(256) ──► loop {
 //!                                  │                       take a request (and, for a delivery,
 //!                                  │                         every delivery queued behind it)
 //!                                  │                       write + sync files (Maildir)

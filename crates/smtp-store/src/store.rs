@@ -21,8 +21,12 @@ use crate::summary;
 pub const DEFAULT_MAX_MESSAGES: usize = 500;
 /// The storage thread's name, as shown by debuggers, `top -H` and panic messages.
 pub const THREAD_NAME: &str = "mailsink-store";
-/// Requests that may wait in the queue; senders block (back-pressure) when it is full.
-const QUEUE_CAPACITY: usize = 1024;
+/// Requests that may wait in the queue; senders block (back-pressure) when it is full. Two
+/// Maildir groups' worth; the slots are allocated (and touched) when the store starts.
+const QUEUE_CAPACITY: usize = 256;
+/// A delivery to memory waits for the storage thread when this many requests are already
+/// queued, so messages queued without an answer stay few (and their bytes bounded).
+const UNANSWERED_DELIVERIES: usize = 16;
 
 /// How the store is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +161,20 @@ impl Drop for Store {
 }
 
 impl StoreHandle {
+    /// A memory store's handle whose requests go to `requests` instead of a storage thread,
+    /// for tests that play the storage thread themselves.
+    #[cfg(test)]
+    pub(crate) fn detached(requests: Sender<Request>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                requests: RwLock::new(Some(requests)),
+                durable: false,
+                hostname: "localhost".to_owned(),
+                app_name: "mailsink".to_owned(),
+            }),
+        }
+    }
+
     /// Stores a message received over SMTP and returns its new ID.
     ///
     /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. The
@@ -170,7 +188,9 @@ impl StoreHandle {
     ///   waiting for the thread to take it (two thread switches fewer per message). Queued is as
     ///   good as stored: the queue is served in order, so any request made after this returns
     ///   (an API read once the client has its `250`) is answered after the message is in, and a
-    ///   closing store still serves everything queued. A full queue blocks here (back-pressure).
+    ///   closing store still serves everything queued. When the storage thread falls behind (16
+    ///   requests queued), deliveries wait for it again, so unanswered messages never pile up
+    ///   in memory.
     ///
     /// # Errors
     /// The store is closed, or (Maildir) the message could not be written: [`StoreError::Full`]
@@ -189,7 +209,7 @@ impl StoreHandle {
         let summary = summary::summarize(&composed);
         let message =
             StoredMessage::new(id, received, envelope, Arc::from(composed)).with_summary(summary);
-        if self.shared.durable {
+        if self.shared.durable || self.shared.queued() >= UNANSWERED_DELIVERIES {
             self.call(|reply| Request::Deliver {
                 message,
                 reply: Some(reply),
@@ -314,6 +334,12 @@ impl StoreHandle {
 }
 
 impl Shared {
+    /// Requests waiting in the queue now.
+    fn queued(&self) -> usize {
+        let requests = self.requests.read().unwrap_or_else(PoisonError::into_inner);
+        requests.as_ref().map_or(0, Sender::len)
+    }
+
     fn send(&self, request: Request) -> Result<(), StoreError> {
         let requests = self.requests.read().unwrap_or_else(PoisonError::into_inner);
         let sender = requests.as_ref().ok_or(StoreError::Closed)?;

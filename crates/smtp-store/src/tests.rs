@@ -551,3 +551,37 @@ fn foreign_ids_are_stable_and_time_ordered() {
         0
     );
 }
+
+/// Deliveries to memory do not wait for the storage thread, but only while it keeps up: with
+/// 16 requests queued, the next delivery waits for its answer.
+#[test]
+fn unanswered_deliveries_stay_few_when_the_store_falls_behind() {
+    let (requests, queue) = crossbeam_channel::bounded(256);
+    let handle = StoreHandle::detached(requests);
+    let (done, progress) = crossbeam_channel::unbounded();
+    let sender = std::thread::spawn(move || {
+        for i in 0..17 {
+            deliver(&handle, &i.to_string());
+            done.send(i).unwrap();
+        }
+    });
+    for expected in 0..16 {
+        assert_eq!(progress.recv_timeout(Duration::from_secs(5)), Ok(expected));
+    }
+    // The 17th waits: nothing has taken the queued requests.
+    assert!(progress.recv_timeout(Duration::from_millis(300)).is_err());
+    assert_eq!(queue.len(), 17);
+    let mut waiting = 0;
+    for request in queue.try_iter() {
+        if let crate::actor::Request::Deliver {
+            reply: Some(reply), ..
+        } = request
+        {
+            reply.send(Ok(())).unwrap();
+            waiting += 1;
+        }
+    }
+    assert_eq!(waiting, 1, "only the last delivery asked for an answer");
+    assert_eq!(progress.recv_timeout(Duration::from_secs(5)), Ok(16));
+    sender.join().unwrap();
+}
