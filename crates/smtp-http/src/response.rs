@@ -15,6 +15,8 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// Bytes shared with the store (a raw message), written without a copy.
     Shared(Arc<[u8]>),
+    /// Bytes built into the program (the web page): never copied, not even at start.
+    Static(&'static [u8]),
 }
 
 impl Body {
@@ -25,6 +27,7 @@ impl Body {
             Self::Empty => &[],
             Self::Bytes(bytes) => bytes,
             Self::Shared(bytes) => bytes,
+            Self::Static(bytes) => bytes,
         }
     }
 }

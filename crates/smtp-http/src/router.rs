@@ -25,7 +25,7 @@ use crate::api::{self, ApiError, Call};
 use crate::metrics::CountersFn;
 use crate::path::{self, Target};
 use crate::request::{Method, Request};
-use crate::response::Response;
+use crate::response::{Body, Response};
 
 /// The web page served at `/`: one self-contained file (inline CSS and script, no build step)
 /// that works over `/api/v1` like any client; see `docs/web.md`. [`Router::with_index`]
@@ -84,7 +84,8 @@ impl std::fmt::Debug for RouterConfig {
 #[derive(Debug)]
 pub struct Router {
     pub(crate) config: RouterConfig,
-    pub(crate) index: Arc<[u8]>,
+    /// The web page: the built-in one, or what [`Router::with_index`] gave.
+    pub(crate) index: Body,
     pub(crate) started: Instant,
     /// Messages deleted through the API since start (`MessagesDeleted` in `/api/v1/info`).
     pub(crate) deleted: AtomicU64,
@@ -178,7 +179,7 @@ impl Router {
     pub fn new(config: RouterConfig) -> Self {
         Self {
             config,
-            index: Arc::from(INDEX_HTML.as_bytes()),
+            index: Body::Static(INDEX_HTML.as_bytes()),
             started: Instant::now(),
             deleted: AtomicU64::new(0),
         }
@@ -187,7 +188,7 @@ impl Router {
     /// The same router serving `html` as the web page (`/`, `/search`, `/view/...`).
     #[must_use]
     pub fn with_index(mut self, html: impl Into<String>) -> Self {
-        self.index = Arc::from(html.into().into_bytes());
+        self.index = Body::Shared(Arc::from(html.into().into_bytes()));
         self
     }
 

@@ -97,9 +97,7 @@ pub(crate) fn dispatch(
             .with_header("Content-Security-Policy", "frame-ancestors 'none'")
             .with_header("X-Frame-Options", "DENY")
             .with_header("X-Content-Type-Options", "nosniff")
-            .with_body(crate::response::Body::Shared(Arc::clone(
-                &call.router.index,
-            )))),
+            .with_body(call.router.index.clone())),
         // Other methods on these two never get here: the router answered them `405`.
         (Route::Messages | Route::Search, _) => Err(ApiError::NotFound),
     }
