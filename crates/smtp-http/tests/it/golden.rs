@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use smtp_http::{Body, Method, Request, Router, RouterConfig};
+use smtp_http::{Method, Request, Router, RouterConfig};
 use smtp_store::{Envelope, Store, StoreConfig};
 
 fn fixtures() -> Vec<PathBuf> {
@@ -25,12 +25,7 @@ fn fixtures() -> Vec<PathBuf> {
 fn json(router: &Router, target: &str) -> Value {
     let response = router.handle(&Request::new(Method::Get, target));
     assert_eq!(response.status(), 200, "{target}");
-    let bytes = match response.body() {
-        Body::Bytes(b) => b.clone(),
-        Body::Shared(b) => b.to_vec(),
-        Body::Empty => Vec::new(),
-    };
-    serde_json::from_slice(&bytes).unwrap()
+    serde_json::from_slice(response.body().as_bytes()).unwrap()
 }
 
 /// Replaces values that differ on every run.
