@@ -100,11 +100,16 @@ impl Query {
     /// bound by memory reads more than by the matching itself.
     #[must_use]
     pub fn filter<'m>(&self, messages: &'m [Arc<StoredMessage>]) -> Vec<&'m Arc<StoredMessage>> {
-        let threads = thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(MAX_SEARCH_THREADS)
-            .min(messages.len() / MIN_MESSAGES_PER_THREAD)
-            .max(1);
+        let most = messages.len() / MIN_MESSAGES_PER_THREAD;
+        // Asking for the cores reads cgroup files: only worth it for a mailbox that could split.
+        let threads = if most < 2 {
+            1
+        } else {
+            thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(MAX_SEARCH_THREADS)
+                .min(most)
+        };
         let chunk = messages.len().div_ceil(threads).max(1);
         let filter_chunk = |chunk: &'m [Arc<StoredMessage>]| {
             let mut matcher = self.matcher();
