@@ -187,7 +187,6 @@ impl StoredMessage {
         &self.meta.summary
     }
 
-    /// The message's ID.
     /// The text body as search reads it, in pieces (see [`BodyText`](crate::BodyText)). Never
     /// reads a Maildir file: the summary of a message on disk holds its body text itself.
     pub fn body_text(&self) -> impl Iterator<Item = &str> {
@@ -201,6 +200,7 @@ impl StoredMessage {
         self.meta.summary.body.byte_pieces(raw)
     }
 
+    /// The message's ID.
     #[must_use]
     pub fn id(&self) -> MessageId {
         self.meta.id
