@@ -13,12 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use mailsink_tests::{
     mailsink_bin, python, require_tool, run_mailsink, wait_bounded, RawClient, TestServer,
 };
+use smtp_store::StoredMessage;
 
 /// A self-signed certificate made at start-up: optional STARTTLS, required once credentials exist.
 const TLS: [&str; 4] = [
@@ -31,6 +33,14 @@ const AUTH_OK: &str = "235 2.7.0 Authentication successful";
 const AUTH_INVALID: &str = "535 5.7.8 Authentication credentials invalid";
 
 // ---- policy rows with smtplib ---------------------------------------------------------------
+
+/// The AUTH user each stored message was sent as, in store order.
+fn auth_users(messages: &[Arc<StoredMessage>]) -> Vec<Option<String>> {
+    messages
+        .iter()
+        .map(|m| m.envelope().auth_user.clone())
+        .collect()
+}
 
 #[test]
 fn credentials_file_requires_starttls_then_auth_and_marks_esmtpsa() {
@@ -125,11 +135,7 @@ fn cram_md5_is_offered_only_when_a_plain_text_user_exists() {
     let alice = smtplib_login(server.port(), Channel::StartTls, "alice", "secret", None);
     assert_eq!(alice.reply, AUTH_OK);
 
-    let users: Vec<_> = server
-        .messages()
-        .iter()
-        .map(|m| m.envelope().auth_user.clone())
-        .collect();
+    let users = auth_users(&server.messages());
     assert_eq!(users, [Some("carol".to_owned()), Some("alice".to_owned())]);
 }
 
@@ -203,10 +209,7 @@ fn accept_any_makes_auth_optional_and_accepts_anything() {
     assert_eq!(by_login.reply, AUTH_OK);
 
     let messages = server.messages();
-    let users: Vec<_> = messages
-        .iter()
-        .map(|m| m.envelope().auth_user.clone())
-        .collect();
+    let users = auth_users(&messages);
     assert_eq!(
         users,
         [None, Some("anyone".to_owned()), Some("someone".to_owned())]
@@ -260,11 +263,7 @@ fn inline_credentials_from_mp_smtp_auth() {
     );
     assert_eq!(crossed.reply, AUTH_INVALID);
 
-    let users: Vec<_> = server
-        .messages()
-        .iter()
-        .map(|m| m.envelope().auth_user.clone())
-        .collect();
+    let users = auth_users(&server.messages());
     assert_eq!(users, [Some("alice".to_owned()), Some("bob".to_owned())]);
 }
 
@@ -346,10 +345,7 @@ fn swaks_logs_in_with_plain_login_and_cram_md5() {
     );
 
     let messages = server.messages();
-    let users: Vec<_> = messages
-        .iter()
-        .map(|m| m.envelope().auth_user.clone())
-        .collect();
+    let users = auth_users(&messages);
     assert_eq!(
         users,
         [

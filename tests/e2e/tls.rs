@@ -79,10 +79,7 @@ fn optional_starttls_with_smtplib_resets_the_session_and_stores_over_esmtps() {
     let dir = TempDir::new("optional");
     let pair = CertPair::generate(&dir, "server", Curve::P256);
     let server = start_with_cert(&pair, &[]);
-    let out = python(
-        &script(SMTPLIB_STARTTLS),
-        &[&server.port().to_string(), pair.cert_str()],
-    );
+    let out = run_script(&server, &pair, SMTPLIB_STARTTLS);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0], "before True",
@@ -135,10 +132,7 @@ fn starttls_discards_the_transaction_and_the_plaintext_greeting() {
     let dir = TempDir::new("forgets");
     let pair = CertPair::generate(&dir, "server", Curve::P256);
     let server = start_with_cert(&pair, &[]);
-    let out = python(
-        &script(SMTPLIB_FORGETS),
-        &[&server.port().to_string(), pair.cert_str()],
-    );
+    let out = run_script(&server, &pair, SMTPLIB_FORGETS);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "mail 250 2.1.0 Ok", "{out}");
     assert_eq!(
@@ -205,10 +199,7 @@ fn required_starttls_refuses_mail_rcpt_rset_data_until_tls_then_delivers() {
     let dir = TempDir::new("required");
     let pair = CertPair::generate(&dir, "server", Curve::P256);
     let server = start_with_cert(&pair, &["--smtp-require-starttls"]);
-    let out = python(
-        &script(SMTPLIB_REQUIRED),
-        &[&server.port().to_string(), pair.cert_str()],
-    );
+    let out = run_script(&server, &pair, SMTPLIB_REQUIRED);
     let refused = "530 5.7.0 Must issue a STARTTLS command first";
     let stored = only_message(&server);
     let expected = [
@@ -240,10 +231,7 @@ fn require_tls_makes_the_smtp_port_implicit_tls_for_smtp_ssl() {
     let dir = TempDir::new("implicit");
     let pair = CertPair::generate(&dir, "server", Curve::P256);
     let server = start_with_cert(&pair, &["--smtp-require-tls"]);
-    let out = python(
-        &script(SMTPLIB_SSL),
-        &[&server.port().to_string(), pair.cert_str()],
-    );
+    let out = run_script(&server, &pair, SMTPLIB_SSL);
     let stored = only_message(&server);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("version TLSv1."), "{out}");
@@ -269,10 +257,7 @@ fn smtps_listener_serves_implicit_tls_beside_an_optional_starttls_port() {
         &[&smtps.port().to_string(), pair.cert_str()],
     );
     assert!(implicit.contains("offered False"), "{implicit}");
-    let starttls = python(
-        &script(SMTPLIB_STARTTLS),
-        &[&server.port().to_string(), pair.cert_str()],
-    );
+    let starttls = run_script(&server, &pair, SMTPLIB_STARTTLS);
     assert!(
         starttls.contains("before True") && starttls.contains("after False"),
         "{starttls}"
@@ -464,10 +449,7 @@ fn cve_2011_0411_plaintext_pipelined_after_starttls_is_discarded() {
     let dir = TempDir::new("cve");
     let pair = CertPair::generate(&dir, "server", Curve::P256);
     let server = start_with_cert(&pair, &[]);
-    let out = python(
-        &script(STARTTLS_INJECTION),
-        &[&server.port().to_string(), pair.cert_str()],
-    );
+    let out = run_script(&server, &pair, STARTTLS_INJECTION);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "starttls 220 2.0.0 Ready to start TLS", "{out}");
     assert!(
@@ -813,6 +795,14 @@ fn sans_certificate_has_an_ip_san_and_a_dns_san_that_clients_accept() {
 
 fn script(body: &str) -> String {
     [PRELUDE, body].concat()
+}
+
+/// Runs a Python script (after the prelude) against `server`, trusting `pair`'s certificate.
+fn run_script(server: &TestServer, pair: &CertPair, body: &str) -> String {
+    python(
+        &script(body),
+        &[&server.port().to_string(), pair.cert_str()],
+    )
 }
 
 fn start_with_cert(pair: &CertPair, extra: &[&str]) -> TestServer {

@@ -82,6 +82,11 @@ impl Drop for TempDir {
 }
 
 /// A temp dir holding `cert.pem`, `key.pem` and `users.htpasswd`.
+/// The flags naming a certificate and key.
+fn tls_flags<'a>(cert: &'a str, key: &'a str) -> [&'a str; 4] {
+    ["--smtp-tls-cert", cert, "--smtp-tls-key", key]
+}
+
 fn with_files() -> (TempDir, String, String, String) {
     let dir = TempDir::new();
     let cert = dir.file("cert.pem");
@@ -308,12 +313,7 @@ fn tls_files_from_flags_and_variables() {
 #[test]
 fn smtps_listener_from_flag_and_variable() {
     let (_dir, cert, key, _) = with_files();
-    let tls = [
-        "--smtp-tls-cert",
-        cert.as_str(),
-        "--smtp-tls-key",
-        key.as_str(),
-    ];
+    let tls = tls_flags(&cert, &key);
     let c = config(&[&tls[..], &["--smtps", "127.0.0.1:4650"]].concat(), &[]);
     assert_eq!(c.smtps_addr, Some(addr("127.0.0.1:4650")));
     let c = config(&tls, &[("MP_SMTPS_BIND_ADDR", "127.0.0.1:4651")]);
@@ -323,12 +323,7 @@ fn smtps_listener_from_flag_and_variable() {
 #[test]
 fn smtp_auth_file_and_inline_credentials() {
     let (_dir, cert, key, users) = with_files();
-    let tls = [
-        "--smtp-tls-cert",
-        cert.as_str(),
-        "--smtp-tls-key",
-        key.as_str(),
-    ];
+    let tls = tls_flags(&cert, &key);
     let c = config(&[&tls[..], &["--smtp-auth-file", &users]].concat(), &[]);
     assert!(matches!(&c.auth, Some(AuthSource::File(path)) if path == Path::new(&users)));
     let c = config(&tls, &[("MP_SMTP_AUTH_FILE", &users)]);
@@ -485,12 +480,7 @@ fn requiring_tls_without_a_cert() {
 #[test]
 fn requiring_tls_with_allow_insecure() {
     let (_dir, cert, key, _) = with_files();
-    let tls = [
-        "--smtp-tls-cert",
-        cert.as_str(),
-        "--smtp-tls-key",
-        key.as_str(),
-    ];
+    let tls = tls_flags(&cert, &key);
     let want = "[smtp] TLS cannot be required with --smtp-auth-allow-insecure";
     for require in ["--smtp-require-tls", "--smtp-require-starttls"] {
         let args = [&tls[..], &[require, "--smtp-auth-allow-insecure"]].concat();
@@ -648,12 +638,7 @@ fn bad_recipients_regexp_is_mailpits_line() {
 #[test]
 fn tls_mode_words_are_mailpits() {
     let (_dir, cert, key, _) = with_files();
-    let tls = [
-        "--smtp-tls-cert",
-        cert.as_str(),
-        "--smtp-tls-key",
-        key.as_str(),
-    ];
+    let tls = tls_flags(&cert, &key);
     let mode = |extra: &[&str]| {
         config(&[&tls[..], extra].concat(), &[])
             .tls_mode()
@@ -668,12 +653,7 @@ fn tls_mode_words_are_mailpits() {
 #[test]
 fn credentials_without_allow_insecure_make_starttls_required() {
     let (_dir, cert, key, users) = with_files();
-    let tls = [
-        "--smtp-tls-cert",
-        cert.as_str(),
-        "--smtp-tls-key",
-        key.as_str(),
-    ];
+    let tls = tls_flags(&cert, &key);
     let c = config(&[&tls[..], &["--smtp-auth-file", &users]].concat(), &[]);
     assert!(c.require_starttls);
     assert_eq!(c.tls_mode(), TlsMode::StartTlsRequired);
