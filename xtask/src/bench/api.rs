@@ -239,8 +239,5 @@ fn restart_times(
         }
         dir = server.stop_keeping_data();
     }
-    if let Some(dir) = dir {
-        let _ = std::fs::remove_dir_all(dir);
-    }
     Ok((smtp, api))
 }

@@ -115,6 +115,7 @@ fn run_bench(args: &[String]) -> Result<(), BenchError> {
     let root = workspace_root();
     let tools = tools::prepare(&root, options.mailsink.clone())?;
     let results = measure(&tools, &options);
+    servers::remove_maildirs(&tools.work);
     let block = report::render(&results);
     println!("{block}");
     let path = if options.writes_docs() {

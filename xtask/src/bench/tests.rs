@@ -187,3 +187,21 @@ fn the_smtp_source_file_is_the_client_message_with_lf_line_ends() {
     let wire = String::from_utf8(message(200, "bench").to_vec()).unwrap();
     assert_eq!(text.replace('\n', "\r\n") + ".\r\n", wire);
 }
+
+#[test]
+fn maildirs_are_removed_together_and_nothing_else() {
+    let work = std::env::temp_dir().join(format!("mailsink-bench-test-{}", std::process::id()));
+    let run = work
+        .join("maildir")
+        .join("maildir-1k-c10-mailsink-0")
+        .join("new");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("1.message"), b"x").unwrap();
+    std::fs::create_dir_all(work.join("logs")).unwrap();
+    super::servers::remove_maildirs(&work);
+    assert!(!work.join("maildir").exists());
+    assert!(work.join("logs").is_dir());
+    // Nothing left to remove is not an error.
+    super::servers::remove_maildirs(&work);
+    std::fs::remove_dir_all(&work).unwrap();
+}

@@ -70,6 +70,8 @@ pub(crate) fn prepare(root_dir: &Path, mailsink: Option<PathBuf>) -> Result<Tool
         root_dir.join(target)
     };
     let work = target.join("bench");
+    // What an interrupted bench left behind goes now, well before any `--maildir` run.
+    servers::remove_maildirs(&work);
     for dir in ["logs", "tools", "maildir", "tls"] {
         let path = work.join(dir);
         fs::create_dir_all(&path).map_err(BenchError::io(path.display().to_string()))?;

@@ -7,7 +7,7 @@
 //! For the whole batch it
 //!
 //! 1. creates each file in `tmp/` (`O_EXCL`) and writes it,
-//! 2. `fdatasync`s each file,
+//! 2. makes their data durable: one `syncfs(2)` for the group, an `fdatasync` for a lone file,
 //! 3. renames each into `new/`,
 //! 4. `fsync`s `new/` once,
 //!
