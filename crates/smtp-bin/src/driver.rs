@@ -31,10 +31,13 @@ pub(crate) fn serve(services: &Services, job: Job) {
         stream,
         peer,
         implicit_tls,
+        options_set,
     } = job;
     let _guard = services.connections.register(&stream);
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(services.timeouts.command));
+    if !options_set {
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(services.timeouts.command));
+    }
     services.metrics.session_opened();
     let transport = if implicit_tls {
         let Some(tls) = &services.tls else { return };
@@ -63,7 +66,8 @@ pub(crate) fn serve(services: &Services, job: Job) {
         transport: Some(transport),
         session,
         command_deadline: None,
-        read_timeout_set: None,
+        // The first read waits for a command: the inherited timeout is the one it needs.
+        read_timeout_set: options_set.then_some(services.timeouts.command),
     };
     match conn.run() {
         Ok(()) => log::debug!("{peer}: connection closed"),
@@ -279,7 +283,8 @@ impl Connection<'_> {
     }
 }
 
-fn is_timeout(err: &io::Error) -> bool {
+/// A blocking socket call gave up after its timeout (Unix says `EAGAIN`, Windows `WSAETIMEDOUT`).
+pub(crate) fn is_timeout(err: &io::Error) -> bool {
     matches!(
         err.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut

@@ -24,6 +24,8 @@ pub(crate) struct Job {
     pub peer: SocketAddr,
     /// Accepted on an implicit-TLS listener: handshake before the greeting.
     pub implicit_tls: bool,
+    /// The socket already has the options the driver wants (inherited from its listener).
+    pub options_set: bool,
 }
 
 type Handler = dyn Fn(Job) + Send + Sync;

@@ -26,10 +26,14 @@ use smtp_store::{Store, StoreConfig, StoreHandle};
 use smtp_tls::ReloadableTls;
 
 use crate::config::{AuthSource, Config, TlsSource};
+use crate::driver::is_timeout;
 use crate::metrics::SmtpCounters;
 use crate::pool::{Job, Pool};
 use crate::reload::Reloader;
 use crate::services::{AuthMode, Services, Timeouts};
+
+#[cfg(test)]
+mod tests;
 
 /// Connections that may wait for a free worker before the acceptor answers `421`: as many as
 /// there are workers, at most this many.
@@ -130,13 +134,18 @@ impl Server {
             Arc::new(move |job| crate::driver::serve(&handler_services, job)),
         ));
         let smtp_listener = bind("smtp", config.smtp_addr, config.smtp_fallback_addr())?;
+        let smtp_options = inherited_options(&smtp_listener, &timeouts);
         let smtp_addr = smtp_listener.local_addr().map_err(StartError::Thread)?;
         let smtps_listener = match config.smtps_addr {
-            Some(addr) => Some(bind("smtp", addr, None)?),
+            Some(addr) => {
+                let listener = bind("smtp", addr, None)?;
+                let options = inherited_options(&listener, &timeouts);
+                Some((listener, options))
+            }
             None => None,
         };
         let smtps_addr = match &smtps_listener {
-            Some(l) => Some(l.local_addr().map_err(StartError::Thread)?),
+            Some((l, _)) => Some(l.local_addr().map_err(StartError::Thread)?),
             None => None,
         };
         let http = crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
@@ -159,9 +168,9 @@ impl Server {
         if server.reloader.has_files() {
             server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
         }
-        server.spawn_acceptor(smtp_listener, config.require_tls)?;
-        if let Some(listener) = smtps_listener {
-            server.spawn_acceptor(listener, true)?;
+        server.spawn_acceptor(smtp_listener, config.require_tls, smtp_options)?;
+        if let Some((listener, options)) = smtps_listener {
+            server.spawn_acceptor(listener, true, options)?;
         }
         log::info!(
             "[smtpd] starting on {smtp_addr} ({})",
@@ -238,14 +247,20 @@ impl Server {
         &mut self,
         listener: TcpListener,
         implicit_tls: bool,
+        options_set: bool,
     ) -> Result<(), StartError> {
         let addr = listener.local_addr().map_err(StartError::Thread)?;
-        let pool = Arc::clone(&self.pool);
-        let stopping = Arc::clone(&self.stopping);
-        let services = Arc::clone(&self.services);
+        let acceptor = Acceptor {
+            listener,
+            pool: Arc::clone(&self.pool),
+            stopping: Arc::clone(&self.stopping),
+            services: Arc::clone(&self.services),
+            implicit_tls,
+            options_set,
+        };
         let handle = thread::Builder::new()
             .name(format!("mailsink-accept-{}", addr.port()))
-            .spawn(move || accept_loop(&listener, &pool, &stopping, &services, implicit_tls))
+            .spawn(move || acceptor.run())
             .map_err(StartError::Thread)?;
         self.acceptors.push((addr, handle));
         Ok(())
@@ -283,36 +298,68 @@ impl Drop for Server {
     }
 }
 
-fn accept_loop(
-    listener: &TcpListener,
-    pool: &Pool,
-    stopping: &AtomicBool,
-    services: &Services,
+/// One listener's accepting thread.
+struct Acceptor {
+    listener: TcpListener,
+    pool: Arc<Pool>,
+    stopping: Arc<AtomicBool>,
+    services: Arc<Services>,
+    /// Connections on this listener start with a TLS handshake.
     implicit_tls: bool,
-) {
-    loop {
-        let accepted = listener.accept();
-        if stopping.load(Ordering::Acquire) {
-            return;
-        }
-        match accepted {
-            Ok((stream, peer)) => {
-                if let Err(job) = pool.submit(Job {
-                    stream,
-                    peer,
-                    implicit_tls,
-                }) {
-                    services.metrics.connection_refused();
-                    refuse(job, implicit_tls);
-                }
+    /// Accepted sockets inherit the driver's options (see [`inherited_options`]).
+    options_set: bool,
+}
+
+impl Acceptor {
+    fn run(self) {
+        loop {
+            let accepted = self.listener.accept();
+            if self.stopping.load(Ordering::Acquire) {
+                return;
             }
-            Err(err) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                log::warn!("[smtpd] accept failed: {err}");
-                thread::sleep(Duration::from_millis(50));
+            match accepted {
+                Ok((stream, peer)) => self.submit(stream, peer),
+                // The listener's receive timeout (set for the sockets it accepts) ran out.
+                Err(err) if is_timeout(&err) => {}
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    log::warn!("[smtpd] accept failed: {err}");
+                    thread::sleep(Duration::from_millis(50));
+                }
             }
         }
     }
+
+    fn submit(&self, stream: TcpStream, peer: SocketAddr) {
+        let job = Job {
+            stream,
+            peer,
+            implicit_tls: self.implicit_tls,
+            options_set: self.options_set,
+        };
+        if let Err(job) = self.pool.submit(job) {
+            self.services.metrics.connection_refused();
+            refuse(job, self.implicit_tls);
+        }
+    }
+}
+
+/// Gives `listener` the options the driver wants on every connection (no Nagle delay, the
+/// command timeout for reads and writes), when the sockets it accepts inherit them: Linux
+/// copies the listening socket into each accepted one, which saves three `setsockopt` calls per
+/// connection. Returns false where they must be set on each socket instead.
+#[cfg(target_os = "linux")]
+fn inherited_options(listener: &TcpListener, timeouts: &Timeouts) -> bool {
+    use rustix::net::sockopt;
+    let timeout = Some(timeouts.command);
+    sockopt::set_tcp_nodelay(listener, true).is_ok()
+        && sockopt::set_socket_timeout(listener, sockopt::Timeout::Recv, timeout).is_ok()
+        && sockopt::set_socket_timeout(listener, sockopt::Timeout::Send, timeout).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn inherited_options(_listener: &TcpListener, _timeouts: &Timeouts) -> bool {
+    false
 }
 
 /// Every worker is busy and the queue is full: say so and close (DESIGN section 2).

@@ -43,6 +43,8 @@ pub(crate) struct Services {
     pub connections: Connections,
     pub metrics: Arc<Metrics>,
     challenges: AtomicU64,
+    /// The process id for challenge tokens, asked once (glibc does not cache `getpid`).
+    pid: u32,
 }
 
 impl Services {
@@ -64,6 +66,7 @@ impl Services {
             connections: Connections::default(),
             metrics: Arc::default(),
             challenges: AtomicU64::new(0),
+            pid: std::process::id(),
         }
     }
 
@@ -95,6 +98,6 @@ impl Services {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        format!("{}.{n}.{nanos}", std::process::id())
+        format!("{}.{n}.{nanos}", self.pid)
     }
 }

@@ -6,6 +6,7 @@
 //! total deadline, by re-arming the socket timeouts with the time left before every read
 //! and write; a client that trickles bytes cannot stretch it.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -40,7 +41,8 @@ impl Transport {
     /// Waits for the client's first byte; if it does not start a TLS handshake record, fails
     /// at once with [`HandshakeError::NotTls`] rather than waiting for more (a plaintext
     /// client waits for a banner that will never come). Otherwise completes the handshake.
-    /// Both must happen within `timeout` in total. The socket's read and write timeouts are
+    /// Both must happen within `timeout` in total (a blocked read may end up to a tenth of it,
+    /// at most 100 ms, late). The socket's read and write timeouts are
     /// restored afterwards. On error the caller drops the stream, which closes it.
     pub fn accept_implicit(
         tcp: TcpStream,
@@ -198,7 +200,7 @@ fn send_pending(
     deadline: &Deadline,
 ) -> Result<(), HandshakeError> {
     while conn.wants_write() {
-        deadline.arm(tcp)?;
+        deadline.arm_write(tcp)?;
         match conn.write_tls(tcp) {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(deadline.io(e)),
             _ => {}
@@ -214,7 +216,7 @@ fn receive(
     tcp: &mut TcpStream,
     deadline: &Deadline,
 ) -> Result<(), HandshakeError> {
-    deadline.arm(tcp)?;
+    deadline.arm_read(tcp)?;
     match conn.read_tls(tcp) {
         Ok(0) => return Err(HandshakeError::Closed),
         Ok(_) => {}
@@ -234,7 +236,7 @@ fn receive(
 fn peek_first_byte(tcp: &TcpStream, deadline: &Deadline) -> Result<u8, HandshakeError> {
     let mut byte = [0; 1];
     loop {
-        deadline.arm(tcp)?;
+        deadline.arm_read(tcp)?;
         match tcp.peek(&mut byte) {
             Ok(0) => return Err(HandshakeError::Closed),
             Ok(_) => return Ok(byte[0]),
@@ -244,10 +246,17 @@ fn peek_first_byte(tcp: &TcpStream, deadline: &Deadline) -> Result<u8, Handshake
     }
 }
 
-/// The moment a handshake must be complete by.
+/// The moment a handshake must be complete by, and the socket timeouts set to keep it.
+///
+/// A timeout is set only when the one in force could overrun the deadline by more than
+/// [`Deadline::slack`]: a handshake that takes a millisecond sets each once, where setting
+/// both before every read and write cost eight `setsockopt` calls per handshake.
 struct Deadline {
     at: Instant,
     timeout: Duration,
+    /// The read and the write timeout as last set here.
+    read: Cell<Option<Duration>>,
+    write: Cell<Option<Duration>>,
 }
 
 impl Deadline {
@@ -255,19 +264,41 @@ impl Deadline {
         Self {
             at: Instant::now() + timeout,
             timeout,
+            read: Cell::new(None),
+            write: Cell::new(None),
         }
     }
 
-    /// Sets both socket timeouts to the time left, or fails if none is.
-    fn arm(&self, tcp: &TcpStream) -> Result<(), HandshakeError> {
+    /// How far past the deadline a blocked call may end: a tenth of the timeout, at most
+    /// 100 ms.
+    fn slack(&self) -> Duration {
+        (self.timeout / 10).min(Duration::from_millis(100))
+    }
+
+    /// Bounds the next read by the time left, or fails if none is.
+    fn arm_read(&self, tcp: &TcpStream) -> Result<(), HandshakeError> {
+        self.arm(&self.read, |left| tcp.set_read_timeout(Some(left)))
+    }
+
+    /// Bounds the next write by the time left, or fails if none is.
+    fn arm_write(&self, tcp: &TcpStream) -> Result<(), HandshakeError> {
+        self.arm(&self.write, |left| tcp.set_write_timeout(Some(left)))
+    }
+
+    fn arm(
+        &self,
+        armed: &Cell<Option<Duration>>,
+        set: impl FnOnce(Duration) -> io::Result<()>,
+    ) -> Result<(), HandshakeError> {
         let left = self.at.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(self.expired());
         }
-        tcp.set_read_timeout(Some(left))
-            .map_err(HandshakeError::Io)?;
-        tcp.set_write_timeout(Some(left))
-            .map_err(HandshakeError::Io)
+        if armed.get().is_none_or(|set| set > left + self.slack()) {
+            set(left).map_err(HandshakeError::Io)?;
+            armed.set(Some(left));
+        }
+        Ok(())
     }
 
     fn expired(&self) -> HandshakeError {
