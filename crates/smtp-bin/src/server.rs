@@ -1,20 +1,20 @@
-//! Start-up and shutdown: listeners, the pool that accepts and serves, the store, reloads.
+//! Start-up and shutdown: listeners, acceptor threads, the worker pool, the store, reloads.
 //!
 //! ```text
-//!  listener (smtp) ──▶ leader: a pool thread in accept() ──┐ passes the listener to an idle
-//!  listener (smtps) ─▶ leader: a pool thread in accept() ──┤ thread, then serves what it took
-//!       │ no thread free: queue (full: 421 4.3.2)          ▼
-//!       └───────────────────────────────────────▶ pool threads ─▶ StoreHandle ─▶ bounded channel ─▶ store thread
+//!  acceptor (smtp) ──┐                     ┌─ worker 0 ─┐
+//!  acceptor (smtps) ─┴─▶ bounded channel ──┼─ worker 1 ─┼─▶ StoreHandle ─▶ bounded channel ─▶ store thread
+//!       │ full: 421 4.3.2                  └─ worker N ─┘     (each request has its reply channel)
 //! ```
 //!
-//! Shutdown order: stop the listeners (no new sessions) and the HTTP API (see `http.rs`), wait
+//! Shutdown order: stop the acceptors (no new sessions) and the HTTP API (see `http.rs`), wait
 //! up to the grace time for sessions to end, interrupt the rest (they answer `421 4.3.2`), join
-//! the pool, then close and join the store, so every message that got `250` has been handed
+//! the workers, then close and join the store, so every message that got `250` has been handed
 //! over before the process exits.
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -26,15 +26,16 @@ use smtp_store::{Store, StoreConfig, StoreHandle};
 use smtp_tls::ReloadableTls;
 
 use crate::config::{AuthSource, Config, TlsSource};
+use crate::driver::is_timeout;
 use crate::metrics::SmtpCounters;
-use crate::pool::{Job, Listening, Pool};
+use crate::pool::{Job, Pool};
 use crate::reload::Reloader;
 use crate::services::{AuthMode, Services, Timeouts};
 
 #[cfg(test)]
 mod tests;
 
-/// Connections that may wait for a free thread before the next is refused with `421`: as many as
+/// Connections that may wait for a free worker before the acceptor answers `421`: as many as
 /// there are workers, at most this many.
 const MAX_ACCEPT_QUEUE: usize = 64;
 
@@ -78,9 +79,9 @@ pub struct Server {
     smtp_addr: SocketAddr,
     smtps_addr: Option<SocketAddr>,
     services: Arc<Services>,
-    /// Each listener with the address that reaches it (to wake its leader at shutdown).
-    listeners: Vec<(SocketAddr, Arc<Listening>)>,
-    pool: Pool,
+    stopping: Arc<AtomicBool>,
+    acceptors: Vec<(SocketAddr, JoinHandle<()>)>,
+    pool: Arc<Pool>,
     reloader: Arc<Reloader>,
     watcher: Option<(Sender<()>, JoinHandle<()>)>,
     http_addr: SocketAddr,
@@ -127,34 +128,36 @@ impl Server {
             config.smtp_trace,
         ));
         let handler_services = Arc::clone(&services);
-        let refuse_services = Arc::clone(&services);
-        let pool = Pool::new(
+        let pool = Arc::new(Pool::new(
             config.max_connections,
             config.max_connections.clamp(1, MAX_ACCEPT_QUEUE),
             Arc::new(move |job| crate::driver::serve(&handler_services, job)),
-            Arc::new(move |job| {
-                refuse_services.metrics.connection_refused();
-                refuse(job);
-            }),
-        );
+        ));
         let smtp_listener = bind("smtp", config.smtp_addr, config.smtp_fallback_addr())?;
+        let smtp_options = inherited_options(&smtp_listener, &timeouts);
         let smtp_addr = smtp_listener.local_addr().map_err(StartError::Thread)?;
         let smtps_listener = match config.smtps_addr {
-            Some(addr) => Some(bind("smtp", addr, None)?),
+            Some(addr) => {
+                let listener = bind("smtp", addr, None)?;
+                let options = inherited_options(&listener, &timeouts);
+                Some((listener, options))
+            }
             None => None,
         };
         let smtps_addr = match &smtps_listener {
-            Some(l) => Some(l.local_addr().map_err(StartError::Thread)?),
+            Some((l, _)) => Some(l.local_addr().map_err(StartError::Thread)?),
             None => None,
         };
         let http = crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
         let http_addr = http.local_addr();
+        let stopping = Arc::new(AtomicBool::new(false));
         let reloader = Arc::new(Reloader::new(Arc::clone(&services), auth_file));
         let mut server = Server {
             smtp_addr,
             smtps_addr,
             services,
-            listeners: Vec::new(),
+            stopping,
+            acceptors: Vec::new(),
             pool,
             reloader,
             watcher: None,
@@ -165,9 +168,9 @@ impl Server {
         if server.reloader.has_files() {
             server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
         }
-        server.listen(smtp_listener, config.require_tls, &timeouts)?;
-        if let Some(listener) = smtps_listener {
-            server.listen(listener, true, &timeouts)?;
+        server.spawn_acceptor(smtp_listener, config.require_tls, smtp_options)?;
+        if let Some((listener, options)) = smtps_listener {
+            server.spawn_acceptor(listener, true, options)?;
         }
         log::info!(
             "[smtpd] starting on {smtp_addr} ({})",
@@ -217,7 +220,7 @@ impl Server {
     /// Stops accepting, lets sessions finish for up to `grace`, then ends the rest with `421`,
     /// and closes the store after the last worker.
     pub fn shutdown(mut self, grace: Duration) {
-        self.stop_listeners();
+        self.stop_acceptors();
         // HTTP requests can deliver and delete: the API stops (answering what it is answering)
         // long before the store closes.
         if let Some(http) = self.http.take() {
@@ -230,7 +233,9 @@ impl Server {
         }
         self.services.connections.begin_shutdown();
         self.services.connections.interrupt_all();
-        self.pool.shutdown();
+        if let Some(pool) = Arc::get_mut(&mut self.pool) {
+            pool.shutdown();
+        }
         if let Some(store) = self.store.take() {
             if store.shutdown().is_err() {
                 log::error!("the store thread panicked");
@@ -238,20 +243,26 @@ impl Server {
         }
     }
 
-    /// Hands `listener` to the pool: a thread starts leading it.
-    fn listen(
+    fn spawn_acceptor(
         &mut self,
         listener: TcpListener,
         implicit_tls: bool,
-        timeouts: &Timeouts,
+        options_set: bool,
     ) -> Result<(), StartError> {
-        let options_set = inherited_options(&listener, timeouts);
-        let listening = Arc::new(Listening::new(listener, implicit_tls, options_set));
-        let addr = listening.local_addr().map_err(StartError::Thread)?;
-        self.pool
-            .listen(Arc::clone(&listening))
+        let addr = listener.local_addr().map_err(StartError::Thread)?;
+        let acceptor = Acceptor {
+            listener,
+            pool: Arc::clone(&self.pool),
+            stopping: Arc::clone(&self.stopping),
+            services: Arc::clone(&self.services),
+            implicit_tls,
+            options_set,
+        };
+        let handle = thread::Builder::new()
+            .name(format!("mailsink-accept-{}", addr.port()))
+            .spawn(move || acceptor.run())
             .map_err(StartError::Thread)?;
-        self.listeners.push((loopback(addr), listening));
+        self.acceptors.push((addr, handle));
         Ok(())
     }
 
@@ -264,9 +275,14 @@ impl Server {
         }
     }
 
-    fn stop_listeners(&mut self) {
-        for (wake, listening) in self.listeners.drain(..) {
-            listening.stop(wake);
+    fn stop_acceptors(&mut self) {
+        self.stopping.store(true, Ordering::Release);
+        for (addr, handle) in self.acceptors.drain(..) {
+            // Wake the blocking accept() with a connection of our own.
+            let _ = TcpStream::connect_timeout(&loopback(addr), Duration::from_secs(1));
+            if handle.join().is_err() {
+                log::error!("an acceptor thread panicked");
+            }
         }
     }
 }
@@ -274,23 +290,58 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop_watcher();
-        if !self.listeners.is_empty() {
-            self.stop_listeners();
+        if !self.acceptors.is_empty() {
+            self.stop_acceptors();
             self.services.connections.begin_shutdown();
             self.services.connections.interrupt_all();
         }
     }
 }
 
-/// Every worker is busy and the queue is full: say so and close (DESIGN section 2).
-fn refuse(job: Job) {
-    log::warn!("[smtpd] {}: too many connections, refused", job.peer);
-    let mut stream = job.stream;
-    if !job.implicit_tls {
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-        let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n");
+/// One listener's accepting thread.
+struct Acceptor {
+    listener: TcpListener,
+    pool: Arc<Pool>,
+    stopping: Arc<AtomicBool>,
+    services: Arc<Services>,
+    /// Connections on this listener start with a TLS handshake.
+    implicit_tls: bool,
+    /// Accepted sockets inherit the driver's options (see [`inherited_options`]).
+    options_set: bool,
+}
+
+impl Acceptor {
+    fn run(self) {
+        loop {
+            let accepted = self.listener.accept();
+            if self.stopping.load(Ordering::Acquire) {
+                return;
+            }
+            match accepted {
+                Ok((stream, peer)) => self.submit(stream, peer),
+                // The listener's receive timeout (set for the sockets it accepts) ran out.
+                Err(err) if is_timeout(&err) => {}
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    log::warn!("[smtpd] accept failed: {err}");
+                    thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
     }
-    let _ = stream.shutdown(Shutdown::Both);
+
+    fn submit(&self, stream: TcpStream, peer: SocketAddr) {
+        let job = Job {
+            stream,
+            peer,
+            implicit_tls: self.implicit_tls,
+            options_set: self.options_set,
+        };
+        if let Err(job) = self.pool.submit(job) {
+            self.services.metrics.connection_refused();
+            refuse(job, self.implicit_tls);
+        }
+    }
 }
 
 /// Gives `listener` the options the driver wants on every connection (no Nagle delay, the
@@ -309,6 +360,17 @@ fn inherited_options(listener: &TcpListener, timeouts: &Timeouts) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn inherited_options(_listener: &TcpListener, _timeouts: &Timeouts) -> bool {
     false
+}
+
+/// Every worker is busy and the queue is full: say so and close (DESIGN section 2).
+fn refuse(job: Job, implicit_tls: bool) {
+    log::warn!("[smtpd] {}: too many connections, refused", job.peer);
+    let mut stream = job.stream;
+    if !implicit_tls {
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n");
+    }
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
 fn loopback(addr: SocketAddr) -> SocketAddr {
