@@ -157,7 +157,8 @@ fn thread_names(pid: u32) -> Vec<String> {
 }
 
 /// An idle server holds only the threads it needs: no HTTP worker before the first request, no
-/// SMTP worker before the first session, no file watcher without files to watch.
+/// SMTP worker before sessions overlap (a lone one is served by the acceptor, which starts a
+/// second acceptor to keep the listener attended), no file watcher without files to watch.
 #[test]
 fn an_idle_server_starts_workers_and_the_watcher_only_when_needed() {
     let start = |extra: &[&str]| {
@@ -205,13 +206,23 @@ fn an_idle_server_starts_workers_and_the_watcher_only_when_needed() {
         ],
         "threads of an idle server"
     );
-    let mut client = connect_retry(addr);
+    // The acceptor is up (waited for above): no probe connection, which would overlap this one.
+    let mut client = RawClient::connect(addr);
     assert!(client.line().starts_with("220 "));
     client.send(b"QUIT\r\n");
     client.line();
+    let names = thread_names(pid);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|name| *name == "mailsink-accept")
+            .count(),
+        2,
+        "a lone session was served by the acceptor, with a second one standing by: {names:?}"
+    );
     assert!(
-        thread_names(pid).contains(&"mailsink-smtp-0".to_owned()),
-        "a session spawned an SMTP worker"
+        !names.iter().any(|name| name.starts_with("mailsink-smtp")),
+        "a lone session needs no worker: {names:?}"
     );
 
     let dir = std::env::temp_dir().join(format!("mailsink-watch-{}", std::process::id()));
@@ -226,4 +237,28 @@ fn an_idle_server_starts_workers_and_the_watcher_only_when_needed() {
         "a credentials file is watched: {names:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A session served by the acceptor that took it must not leave the listener unattended: the
+/// clients that come while it lasts are greeted at once (by the second acceptor, through the
+/// workers).
+#[test]
+fn a_session_on_the_acceptor_leaves_the_listener_attended() {
+    let server = TestServer::start(&[]);
+    let mut first = RawClient::connect(server.addr);
+    assert!(first.line().starts_with("220 "));
+    let started = Instant::now();
+    let mut others: Vec<RawClient> = (0..3).map(|_| RawClient::connect(server.addr)).collect();
+    for client in &mut others {
+        assert!(client.line().starts_with("220 "));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "greeted in {:?}",
+        started.elapsed()
+    );
+    for client in others.iter_mut().chain(std::iter::once(&mut first)) {
+        client.send(b"QUIT\r\n");
+        assert!(client.line().starts_with("221 "));
+    }
 }

@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) parses the configuration, starts a [`server::Server`] and waits for
 //! signals. Tests start servers in-process through the same [`server::Server::start`].
 
+mod acceptor;
 pub mod config;
 mod connections;
 mod driver;

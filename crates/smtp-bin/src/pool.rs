@@ -33,6 +33,8 @@ type Handler = dyn Fn(Job) + Send + Sync;
 #[derive(Debug, Default)]
 struct Counters {
     spawned: AtomicUsize,
+    /// Workers spawned plus sessions lent to acceptors: at most `max`.
+    places: AtomicUsize,
     /// Spawned but not yet waiting for their first job.
     starting: AtomicUsize,
     idle: AtomicUsize,
@@ -96,9 +98,37 @@ impl Pool {
 
     /// A worker is about to take a job: one is idle, starting up, or may still be spawned.
     fn capacity_coming(&self) -> bool {
-        self.threads() < self.max
+        self.counters.places.load(Ordering::Acquire) < self.max
             || self.counters.idle.load(Ordering::Acquire) > 0
             || self.counters.starting.load(Ordering::Acquire) > 0
+    }
+
+    /// Serves `job` on the calling thread (an acceptor's, see `acceptor.rs`) when no session
+    /// runs and the cap leaves a place: the place is lent for the session, as if to one more
+    /// worker. Gives the job back otherwise.
+    pub(crate) fn try_serve_here(&self, job: Job) -> Result<(), Job> {
+        if self.busy() > 0 || !self.claim_place() {
+            return Err(job);
+        }
+        run_session(&self.counters, &*self.handler, job);
+        self.counters.places.fetch_sub(1, Ordering::AcqRel);
+        // Connections queued meanwhile may have found no worker and no place to start one in.
+        if let Some(sender) = &self.sender {
+            if self.counters.idle.load(Ordering::Acquire) < sender.len() {
+                self.spawn_worker();
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one more place taken (a worker, or a session lent to an acceptor), within `max`.
+    fn claim_place(&self) -> bool {
+        self.counters
+            .places
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok()
     }
 
     /// Connections being served right now.
@@ -112,13 +142,10 @@ impl Pool {
     }
 
     fn spawn_worker(&self) {
-        let claimed =
-            self.counters
-                .spawned
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                    (n < self.max).then_some(n + 1)
-                });
-        let Ok(index) = claimed else { return };
+        if !self.claim_place() {
+            return;
+        }
+        let index = self.counters.spawned.fetch_add(1, Ordering::AcqRel);
         self.counters.starting.fetch_add(1, Ordering::AcqRel);
         let receiver = self.receiver.clone();
         let counters = Arc::clone(&self.counters);
@@ -134,6 +161,7 @@ impl Pool {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(handle),
             Err(err) => {
+                self.counters.places.fetch_sub(1, Ordering::AcqRel);
                 self.counters.spawned.fetch_sub(1, Ordering::AcqRel);
                 self.counters.starting.fetch_sub(1, Ordering::AcqRel);
                 log::error!("cannot spawn an SMTP worker thread: {err}");
@@ -161,12 +189,17 @@ fn worker(receiver: &Receiver<Job>, counters: &Counters, handler: &Handler) {
         let job = receiver.recv();
         counters.idle.fetch_sub(1, Ordering::AcqRel);
         let Ok(job) = job else { return };
-        counters.busy.fetch_add(1, Ordering::AcqRel);
-        // A panic in one session must not take the worker (and its future sessions) down.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(job)));
-        counters.busy.fetch_sub(1, Ordering::AcqRel);
-        if outcome.is_err() {
-            log::error!("an SMTP session panicked; the connection was dropped");
-        }
+        run_session(counters, handler, job);
+    }
+}
+
+/// Runs one session, counted busy; a panic in it must not take the thread (and its future
+/// sessions) down.
+fn run_session(counters: &Counters, handler: &Handler, job: Job) {
+    counters.busy.fetch_add(1, Ordering::AcqRel);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(job)));
+    counters.busy.fetch_sub(1, Ordering::AcqRel);
+    if outcome.is_err() {
+        log::error!("an SMTP session panicked; the connection was dropped");
     }
 }

@@ -6,15 +6,17 @@
 //!       │ full: 421 4.3.2                  └─ worker N ─┘     (each request has its reply channel)
 //! ```
 //!
+//! A connection that arrives while no session runs is served by the acceptor that took it,
+//! without the hand-over (see `acceptor.rs`).
+//!
 //! Shutdown order: stop the acceptors (no new sessions) and the HTTP API (see `http.rs`), wait
 //! up to the grace time for sessions to end, interrupt the rest (they answer `421 4.3.2`), join
-//! the workers, then close and join the store, so every message that got `250` has been handed
-//! over before the process exits.
+//! the acceptors and the workers, then close and join the store, so every message that got `250`
+//! has been handed over before the process exits.
 
-use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -25,10 +27,10 @@ use smtp_proto::{AuthPolicy, RecipientFilter, TlsPolicy};
 use smtp_store::{Store, StoreConfig, StoreHandle};
 use smtp_tls::ReloadableTls;
 
+use crate::acceptor::Acceptors;
 use crate::config::{AuthSource, Config, TlsSource};
-use crate::driver::is_timeout;
 use crate::metrics::SmtpCounters;
-use crate::pool::{Job, Pool};
+use crate::pool::Pool;
 use crate::reload::Reloader;
 use crate::services::{AuthMode, Services, Timeouts};
 
@@ -79,8 +81,7 @@ pub struct Server {
     smtp_addr: SocketAddr,
     smtps_addr: Option<SocketAddr>,
     services: Arc<Services>,
-    stopping: Arc<AtomicBool>,
-    acceptors: Vec<(SocketAddr, JoinHandle<()>)>,
+    acceptors: Vec<Acceptors>,
     pool: Arc<Pool>,
     reloader: Arc<Reloader>,
     watcher: Option<(Sender<()>, JoinHandle<()>)>,
@@ -150,13 +151,11 @@ impl Server {
         };
         let http = crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
         let http_addr = http.local_addr();
-        let stopping = Arc::new(AtomicBool::new(false));
         let reloader = Arc::new(Reloader::new(Arc::clone(&services), auth_file));
         let mut server = Server {
             smtp_addr,
             smtps_addr,
             services,
-            stopping,
             acceptors: Vec::new(),
             pool,
             reloader,
@@ -233,6 +232,7 @@ impl Server {
         }
         self.services.connections.begin_shutdown();
         self.services.connections.interrupt_all();
+        self.join_acceptors();
         if let Some(pool) = Arc::get_mut(&mut self.pool) {
             pool.shutdown();
         }
@@ -250,19 +250,16 @@ impl Server {
         options_set: bool,
     ) -> Result<(), StartError> {
         let addr = listener.local_addr().map_err(StartError::Thread)?;
-        let acceptor = Acceptor {
+        let acceptors = Acceptors::start(
             listener,
-            pool: Arc::clone(&self.pool),
-            stopping: Arc::clone(&self.stopping),
-            services: Arc::clone(&self.services),
+            loopback(addr),
+            Arc::clone(&self.pool),
+            Arc::clone(&self.services),
             implicit_tls,
             options_set,
-        };
-        let handle = thread::Builder::new()
-            .name(format!("mailsink-accept-{}", addr.port()))
-            .spawn(move || acceptor.run())
-            .map_err(StartError::Thread)?;
-        self.acceptors.push((addr, handle));
+        )
+        .map_err(StartError::Thread)?;
+        self.acceptors.push(acceptors);
         Ok(())
     }
 
@@ -276,13 +273,15 @@ impl Server {
     }
 
     fn stop_acceptors(&mut self) {
-        self.stopping.store(true, Ordering::Release);
-        for (addr, handle) in self.acceptors.drain(..) {
-            // Wake the blocking accept() with a connection of our own.
-            let _ = TcpStream::connect_timeout(&loopback(addr), Duration::from_secs(1));
-            if handle.join().is_err() {
-                log::error!("an acceptor thread panicked");
-            }
+        for acceptors in &self.acceptors {
+            acceptors.stop();
+        }
+    }
+
+    /// After [`Server::stop_acceptors`] and the sessions' interruption.
+    fn join_acceptors(&mut self) {
+        for acceptors in self.acceptors.drain(..) {
+            acceptors.join();
         }
     }
 }
@@ -294,52 +293,7 @@ impl Drop for Server {
             self.stop_acceptors();
             self.services.connections.begin_shutdown();
             self.services.connections.interrupt_all();
-        }
-    }
-}
-
-/// One listener's accepting thread.
-struct Acceptor {
-    listener: TcpListener,
-    pool: Arc<Pool>,
-    stopping: Arc<AtomicBool>,
-    services: Arc<Services>,
-    /// Connections on this listener start with a TLS handshake.
-    implicit_tls: bool,
-    /// Accepted sockets inherit the driver's options (see [`inherited_options`]).
-    options_set: bool,
-}
-
-impl Acceptor {
-    fn run(self) {
-        loop {
-            let accepted = self.listener.accept();
-            if self.stopping.load(Ordering::Acquire) {
-                return;
-            }
-            match accepted {
-                Ok((stream, peer)) => self.submit(stream, peer),
-                // The listener's receive timeout (set for the sockets it accepts) ran out.
-                Err(err) if is_timeout(&err) => {}
-                Err(err) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    log::warn!("[smtpd] accept failed: {err}");
-                    thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
-    }
-
-    fn submit(&self, stream: TcpStream, peer: SocketAddr) {
-        let job = Job {
-            stream,
-            peer,
-            implicit_tls: self.implicit_tls,
-            options_set: self.options_set,
-        };
-        if let Err(job) = self.pool.submit(job) {
-            self.services.metrics.connection_refused();
-            refuse(job, self.implicit_tls);
+            self.join_acceptors();
         }
     }
 }
@@ -360,17 +314,6 @@ fn inherited_options(listener: &TcpListener, timeouts: &Timeouts) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn inherited_options(_listener: &TcpListener, _timeouts: &Timeouts) -> bool {
     false
-}
-
-/// Every worker is busy and the queue is full: say so and close (DESIGN section 2).
-fn refuse(job: Job, implicit_tls: bool) {
-    log::warn!("[smtpd] {}: too many connections, refused", job.peer);
-    let mut stream = job.stream;
-    if !implicit_tls {
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-        let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n");
-    }
-    let _ = stream.shutdown(Shutdown::Both);
 }
 
 fn loopback(addr: SocketAddr) -> SocketAddr {
