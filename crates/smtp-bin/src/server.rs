@@ -135,18 +135,13 @@ impl Server {
             Arc::new(move |job| crate::driver::serve(&handler_services, job)),
         ));
         let smtp_listener = bind("smtp", config.smtp_addr, config.smtp_fallback_addr())?;
-        let smtp_options = inherited_options(&smtp_listener, &timeouts);
         let smtp_addr = smtp_listener.local_addr().map_err(StartError::Thread)?;
         let smtps_listener = match config.smtps_addr {
-            Some(addr) => {
-                let listener = bind("smtp", addr, None)?;
-                let options = inherited_options(&listener, &timeouts);
-                Some((listener, options))
-            }
+            Some(addr) => Some(bind("smtp", addr, None)?),
             None => None,
         };
         let smtps_addr = match &smtps_listener {
-            Some((l, _)) => Some(l.local_addr().map_err(StartError::Thread)?),
+            Some(l) => Some(l.local_addr().map_err(StartError::Thread)?),
             None => None,
         };
         let http = crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
@@ -167,9 +162,9 @@ impl Server {
         if server.reloader.has_files() {
             server.watcher = Some(server.reloader.watch().map_err(StartError::Thread)?);
         }
-        server.spawn_acceptor(smtp_listener, config.require_tls, smtp_options)?;
-        if let Some((listener, options)) = smtps_listener {
-            server.spawn_acceptor(listener, true, options)?;
+        server.spawn_acceptor(smtp_listener, config.require_tls)?;
+        if let Some(listener) = smtps_listener {
+            server.spawn_acceptor(listener, true)?;
         }
         log::info!(
             "[smtpd] starting on {smtp_addr} ({})",
@@ -247,9 +242,9 @@ impl Server {
         &mut self,
         listener: TcpListener,
         implicit_tls: bool,
-        options_set: bool,
     ) -> Result<(), StartError> {
         let addr = listener.local_addr().map_err(StartError::Thread)?;
+        let options_set = inherited_options(&listener, &self.services.timeouts);
         let acceptors = Acceptors::start(
             listener,
             loopback(addr),
