@@ -7,8 +7,10 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use mailsink_tests::{python, require_tool, TestServer};
+use mailsink_tests::{path_str, python, require_tool, TempDir, TestServer};
 
 /// Sends one message over SMTP: port, subject, body, and extra header lines (`\r\n`-joined).
 const SEND: &str = r#"
@@ -106,6 +108,60 @@ fn the_npm_client_works_behind_basic_auth() {
         ]),
         "401"
     );
+}
+
+/// The status `curl -u USER:PASSWORD` gets for `/api/v1/info`.
+fn status_as(server: &TestServer, user_password: &str) -> String {
+    let url = format!("{}/api/v1/info", server.http_url());
+    curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-u",
+        user_password,
+        &url,
+    ])
+}
+
+#[test]
+fn the_ui_credentials_file_is_reloaded_on_sighup_and_when_it_changes() {
+    let dir = TempDir::new("ui-reload");
+    let file = dir.join("ui-users");
+    std::fs::write(&file, "ui:one\n").unwrap();
+    let server = TestServer::start(&["--ui-auth-file", path_str(&file)]);
+    assert_eq!(status_as(&server, "ui:one"), "200");
+    assert_eq!(status_as(&server, "ui:two"), "401");
+
+    std::fs::write(&file, "ui:two\n").unwrap();
+    server.server().reload();
+    assert_eq!(status_as(&server, "ui:two"), "200");
+    assert_eq!(
+        status_as(&server, "ui:one"),
+        "401",
+        "the old password went with the reload"
+    );
+
+    std::fs::write(&file, "ui:three\na line with no colon\n").unwrap();
+    server.server().reload();
+    assert_eq!(
+        status_as(&server, "ui:two"),
+        "200",
+        "a broken file keeps the old credentials"
+    );
+    assert_eq!(status_as(&server, "ui:three"), "401");
+
+    // Without being asked: the watcher looks every 2 s.
+    std::fs::write(&file, "ui:four\n").unwrap();
+    let started = Instant::now();
+    while status_as(&server, "ui:four") != "200" {
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "the changed file was not picked up"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(status_as(&server, "ui:two"), "401");
 }
 
 /// One message with an attachment and a `Delivered-To:`, as the Python client's models expect.

@@ -5,25 +5,27 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use smtp_auth::{Credentials, Verifier};
 use smtp_http::{Cors, HttpConfig, HttpServer, Request, Router, RouterConfig};
 use smtp_store::StoreHandle;
 
-use crate::config::{AuthSource, Config};
+use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::server::{bind, StartError};
+use crate::reload::WatchedCredentials;
+use crate::server::{bind, load_credentials, StartError};
 
 /// Room for what the send API wraps around a message of the largest size: base64 grows an
 /// attachment by a third, and the JSON around it adds a little.
 const SEND_OVERHEAD: u64 = 1024 * 1024;
 
-/// Binds `--listen` and starts the HTTP server over `store`.
+/// Binds `--listen` and starts the HTTP server over `store`; returns it with the
+/// `--ui-auth-file` credentials to watch, if there is one.
 pub(crate) fn start(
     config: &Config,
     store: StoreHandle,
     metrics: Arc<Metrics>,
-) -> Result<HttpServer, StartError> {
-    let router = Arc::new(Router::new(router_config(config, store, metrics)?));
+) -> Result<(HttpServer, Option<WatchedCredentials>), StartError> {
+    let (router, ui_auth_file) = router_config(config, store, metrics)?;
+    let router = Arc::new(Router::new(router));
     let listener = bind("http", config.http_addr, config.http_fallback_addr())?;
     let addr = listener.local_addr().map_err(StartError::Thread)?;
     let limit = config.message_size_limit() / 3 * 4 + SEND_OVERHEAD;
@@ -36,17 +38,20 @@ pub(crate) fn start(
         HttpServer::start(listener, Arc::new(handler), http_config).map_err(StartError::Thread)?;
     log::info!("[http] starting on {addr}");
     log::info!("[http] accessible via http://{}/", reachable(addr));
-    Ok(server)
+    Ok((server, ui_auth_file))
 }
 
 fn router_config(
     config: &Config,
     store: StoreHandle,
     metrics: Arc<Metrics>,
-) -> Result<RouterConfig, StartError> {
+) -> Result<(RouterConfig, Option<WatchedCredentials>), StartError> {
     let mut router = RouterConfig::new(store);
-    router.auth = ui_auth(config)?;
-    if router.auth.is_some() {
+    let mut ui_auth_file = None;
+    if let Some(source) = &config.ui_auth {
+        let (verifier, watched) = load_credentials(source, "http").map_err(StartError::UiAuth)?;
+        router.auth = Some(verifier);
+        ui_auth_file = watched;
         log::info!("[http] enabling basic authentication");
     }
     router.cors = config
@@ -62,17 +67,7 @@ fn router_config(
         .map(|dir| dir.display().to_string())
         .unwrap_or_default();
     router.label = config.label.clone().unwrap_or_default();
-    Ok(router)
-}
-
-fn ui_auth(config: &Config) -> Result<Option<Arc<Verifier>>, StartError> {
-    let credentials = match &config.ui_auth {
-        None => return Ok(None),
-        Some(AuthSource::File(path)) => Credentials::from_file(path),
-        Some(AuthSource::Inline(text)) => Credentials::parse_inline(text.expose()),
-    };
-    let credentials = credentials.map_err(StartError::UiAuth)?;
-    Ok(Some(Arc::new(Verifier::new(credentials))))
+    Ok((router, ui_auth_file))
 }
 
 /// The address to print for people: `localhost` for a wildcard bind, as Mailpit prints it.

@@ -16,7 +16,6 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -31,7 +30,7 @@ use crate::acceptor::Acceptors;
 use crate::config::{AuthSource, Config, TlsSource};
 use crate::metrics::SmtpCounters;
 use crate::pool::Pool;
-use crate::reload::Reloader;
+use crate::reload::{Reloader, WatchedCredentials};
 use crate::services::{AuthMode, Services, Timeouts};
 
 #[cfg(test)]
@@ -144,9 +143,14 @@ impl Server {
             Some(l) => Some(l.local_addr().map_err(StartError::Thread)?),
             None => None,
         };
-        let http = crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
+        let (http, ui_auth_file) =
+            crate::http::start(config, store.handle(), Arc::clone(&services.metrics))?;
         let http_addr = http.local_addr();
-        let reloader = Arc::new(Reloader::new(Arc::clone(&services), auth_file));
+        let reloader = Arc::new(Reloader::new(
+            Arc::clone(&services),
+            auth_file,
+            ui_auth_file,
+        ));
         let mut server = Server {
             smtp_addr,
             smtps_addr,
@@ -373,25 +377,38 @@ fn load_tls(config: &Config) -> Result<Option<Arc<ReloadableTls>>, StartError> {
     Ok(Some(Arc::new(tls)))
 }
 
-/// A credentials file to watch, with its content stamp from before it was read.
-type WatchedFile = (PathBuf, Option<u64>);
-
 /// The credentials mode, and the file to watch.
-fn load_auth(config: &Config) -> Result<(AuthMode, Option<WatchedFile>), StartError> {
+fn load_auth(config: &Config) -> Result<(AuthMode, Option<WatchedCredentials>), StartError> {
     if config.auth_accept_any {
         return Ok((AuthMode::AcceptAny, None));
     }
-    let (credentials, file) = match &config.auth {
-        None => return Ok((AuthMode::Disabled, None)),
-        Some(AuthSource::File(path)) => {
-            // Stamp first: a change between this read and the watcher's start is still seen.
-            let stamp = crate::reload::stamp(path);
-            (Credentials::from_file(path), Some((path.clone(), stamp)))
-        }
-        Some(AuthSource::Inline(text)) => (Credentials::parse_inline(text.expose()), None),
+    let Some(source) = &config.auth else {
+        return Ok((AuthMode::Disabled, None));
     };
-    let credentials = credentials.map_err(StartError::Auth)?;
-    Ok((AuthMode::Verify(Arc::new(Verifier::new(credentials))), file))
+    let (verifier, watched) = load_credentials(source, "smtpd").map_err(StartError::Auth)?;
+    Ok((AuthMode::Verify(verifier), watched))
+}
+
+/// Credentials from a file or inline text; a file comes back to be watched, with its content
+/// stamp taken *before* it was read, so a change between this read and the watcher's start is
+/// still seen. `scope` names where they are used in the reload's log lines.
+pub(crate) fn load_credentials(
+    source: &AuthSource,
+    scope: &'static str,
+) -> Result<(Arc<Verifier>, Option<WatchedCredentials>), smtp_auth::LoadError> {
+    match source {
+        AuthSource::File(path) => {
+            let stamp = crate::reload::stamp(path);
+            let verifier = Arc::new(Verifier::new(Credentials::from_file(path)?));
+            let watched =
+                WatchedCredentials::new(scope, path.clone(), stamp, Arc::clone(&verifier));
+            Ok((verifier, Some(watched)))
+        }
+        AuthSource::Inline(text) => {
+            let credentials = Credentials::parse_inline(text.expose())?;
+            Ok((Arc::new(Verifier::new(credentials)), None))
+        }
+    }
 }
 
 fn session_config(config: &Config, auth: &AuthMode) -> smtp_proto::Config {
