@@ -11,14 +11,14 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use mailsink_tests::{
-    mailsink_bin, python, require_tool, run_mailsink, wait_bounded, RawClient, TestServer,
+    mailsink_bin, path_str, python, require_tool, run_mailsink, wait_bounded, RawClient, TempDir,
+    TestServer,
 };
 use smtp_store::StoredMessage;
 
@@ -45,7 +45,7 @@ fn auth_users(messages: &[Arc<StoredMessage>]) -> Vec<Option<String>> {
 #[test]
 fn credentials_file_requires_starttls_then_auth_and_marks_esmtpsa() {
     let dir = TempDir::new("policy-file");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     let server = TestServer::start(&with_tls(&["--smtp-auth-file", path_str(&file)]));
 
@@ -113,7 +113,7 @@ s.quit()
 #[test]
 fn cram_md5_is_offered_only_when_a_plain_text_user_exists() {
     let dir = TempDir::new("policy-cram");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     htpasswd(&file, "p", "carol", "plain-pw");
     let server = TestServer::start(&with_tls(&["--smtp-auth-file", path_str(&file)]));
@@ -142,7 +142,7 @@ fn cram_md5_is_offered_only_when_a_plain_text_user_exists() {
 #[test]
 fn allow_insecure_offers_auth_in_plaintext_and_marks_esmtpa() {
     let dir = TempDir::new("policy-insecure");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     let server = TestServer::start(&[
         "--smtp-auth-file",
@@ -281,7 +281,7 @@ fn every_htpasswd_format_logs_in_with_the_right_password_only() {
         ("p", ""),
     ] {
         let dir = TempDir::new(&format!("format-{flag}"));
-        let file = dir.path("users");
+        let file = dir.join("users");
         let password = format!("pw-for-{flag}");
         htpasswd(&file, flag, "alice", &password);
         let line = std::fs::read_to_string(&file).unwrap();
@@ -314,7 +314,7 @@ fn every_htpasswd_format_logs_in_with_the_right_password_only() {
 fn swaks_logs_in_with_plain_login_and_cram_md5() {
     require_tool("swaks");
     let dir = TempDir::new("swaks");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "bob", "bob-pw");
     htpasswd(&file, "p", "carol", "carol-pw");
     let server = TestServer::start(&with_tls(&["--smtp-auth-file", path_str(&file)]));
@@ -363,9 +363,9 @@ fn swaks_logs_in_with_plain_login_and_cram_md5() {
 fn curl_delivers_with_user_over_required_starttls() {
     let curl = require_tool("curl");
     let dir = TempDir::new("curl");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
-    let message = dir.path("message.eml");
+    let message = dir.join("message.eml");
     std::fs::write(&message, "From: alice@example.com\r\nTo: r@example.com\r\nSubject: via curl\r\n\r\nhello from curl\r\n").unwrap();
     let server = TestServer::start(&with_tls(&["--smtp-auth-file", path_str(&file)]));
 
@@ -423,7 +423,7 @@ fn curl_delivers_with_user_over_required_starttls() {
 #[test]
 fn third_failed_attempt_gets_421_and_closes_but_a_new_connection_can_log_in() {
     let dir = TempDir::new("three-strikes");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     let server = TestServer::start(&[
         "--smtp-auth-file",
@@ -455,7 +455,7 @@ fn third_failed_attempt_gets_421_and_closes_but_a_new_connection_can_log_in() {
 #[test]
 fn the_login_cache_cannot_be_fooled_by_a_wrong_password_after_a_right_one() {
     let dir = TempDir::new("cache");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     htpasswd(&file, "5", "bob", "bob-pw");
     let server = TestServer::start(&[
@@ -493,7 +493,7 @@ fn the_login_cache_cannot_be_fooled_by_a_wrong_password_after_a_right_one() {
 #[test]
 fn reload_takes_new_credentials_and_keeps_old_ones_when_the_file_is_broken() {
     let dir = TempDir::new("reload");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "one");
     let server = TestServer::start(&[
         "--smtp-auth-file",
@@ -534,7 +534,7 @@ fn reload_takes_new_credentials_and_keeps_old_ones_when_the_file_is_broken() {
 #[test]
 fn a_changed_file_is_reloaded_without_being_asked() {
     let dir = TempDir::new("watch");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "one");
     let server = TestServer::start(&[
         "--smtp-auth-file",
@@ -542,10 +542,7 @@ fn a_changed_file_is_reloaded_without_being_asked() {
         "--smtp-auth-allow-insecure",
     ]);
     assert_eq!(login_once(server.addr, "alice", "one"), AUTH_OK);
-    // The watcher compares modification time and length; a bcrypt line keeps its length, so
-    // make sure the clock has moved on even on a coarse file system.
-    thread::sleep(Duration::from_millis(20));
-
+    // A new bcrypt line for the same user keeps the file's length: only its contents change.
     htpasswd(&file, "B", "alice", "two");
     let started = Instant::now();
     while login_once(server.addr, "alice", "two") != AUTH_OK {
@@ -558,18 +555,15 @@ fn a_changed_file_is_reloaded_without_being_asked() {
     assert_eq!(login_once(server.addr, "alice", "one"), AUTH_INVALID);
 }
 
-/// SERVER BUG, fails until fixed: `Reloader::watch_loop` (crates/smtp-bin/src/reload.rs) takes
-/// the file's first (mtime, length) stamp inside the freshly spawned watch thread, after
-/// `load_auth` (server.rs) has already read the file. A change made between that read and the
-/// thread's first stamp becomes the baseline and is never reloaded (until the next change or a
-/// SIGHUP). A race, so this test fails in most runs rather than all (a rewrite right after
-/// `Server::start` returned was missed by 9 of 12 servers); with the stamp taken before the
-/// file is read it passes every time. Fix: stamp first, read second, hand the stamp over.
+/// A change made between start-up's read of the file and the watcher's first look is still
+/// picked up: the watcher's baseline is the stamp taken *before* the read, not one taken when its
+/// thread starts (which would make such a change the baseline and hide it until the next one).
+/// A race, so sixteen servers are started at once, each file rewritten the moment its server is up.
 #[test]
 fn a_change_right_after_start_is_not_missed() {
     let dir = TempDir::new("watch-race");
     let bob = htpasswd_line("B", "bob", "two");
-    let files: Vec<_> = (0..16).map(|i| dir.path(&format!("users-{i}"))).collect();
+    let files: Vec<_> = (0..16).map(|i| dir.join(&format!("users-{i}"))).collect();
     for file in &files {
         htpasswd(file, "B", "alice", "one");
     }
@@ -607,7 +601,7 @@ fn a_change_right_after_start_is_not_missed() {
 #[test]
 fn a_broken_file_at_reload_logs_one_line_with_its_number_and_keeps_the_old_users() {
     let dir = TempDir::new("reload-log");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     let mut daemon = Daemon::start(&[
         "--smtp-auth-file",
@@ -639,7 +633,7 @@ fn a_broken_file_at_reload_logs_one_line_with_its_number_and_keeps_the_old_users
 #[test]
 fn a_malformed_file_at_start_up_exits_1_naming_the_file_and_line() {
     let dir = TempDir::new("startup");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", "secret");
     let good = std::fs::read_to_string(&file).unwrap();
     let cases = [
@@ -680,7 +674,7 @@ fn a_malformed_file_at_start_up_exits_1_naming_the_file_and_line() {
 #[test]
 fn hash_password_lines_verify_with_htpasswd_and_log_in() {
     let dir = TempDir::new("hash-password");
-    let file = dir.path("users");
+    let file = dir.join("users");
     let alice = hash_password(&["hash-password", "alice"], "correct horse battery");
     let carol = hash_password(&["hash-password", "--bcrypt", "carol"], "carol-pw");
     let bob = hash_password(&["hash-password", "--argon2", "bob"], "bob-pw");
@@ -731,7 +725,7 @@ fn credentials_never_reach_the_log_but_the_failed_user_does() {
     const RIGHT: &str = "Tr0ub4dor-right";
     const WRONG: &str = "wr0ng-Guess-9";
     let dir = TempDir::new("logs");
-    let file = dir.path("users");
+    let file = dir.join("users");
     htpasswd(&file, "B", "alice", RIGHT);
     let hash = std::fs::read_to_string(&file).unwrap();
     let hash = hash.trim().trim_start_matches("alice:");
@@ -783,35 +777,6 @@ fn credentials_never_reach_the_log_but_the_failed_user_does() {
 }
 
 // ---- helpers --------------------------------------------------------------------------------
-
-/// A directory of one test's own under the system temporary directory, removed when dropped.
-#[derive(Debug)]
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("mailsink-auth-{}-{n}-{test}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("create the test directory");
-        Self(path)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 temporary path")
-}
 
 fn with_tls<'a>(args: &[&'a str]) -> Vec<&'a str> {
     TLS.iter().chain(args).copied().collect()

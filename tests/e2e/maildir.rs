@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{free_port, mailsink_bin, python, wait_bounded, TestServer};
+use mailsink_tests::{free_port, mailsink_bin, python, wait_bounded, TempDir, TestServer};
 
 /// Four connections at once (so the store groups their commits), ten messages each, then
 /// SIGKILL to the server as soon as the last `250` has arrived: no QUIT, no clean shutdown.
@@ -147,33 +146,6 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as s:
         .expect("new/")
         .count();
     assert_eq!(files, 2, "the oldest file was removed");
-}
-
-/// A directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("mailsink-e2e-maildir-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn path_str(&self) -> &str {
-        self.0.to_str().expect("UTF-8 temp path")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn wait_for_port(addr: SocketAddr) {

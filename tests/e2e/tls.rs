@@ -13,10 +13,11 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mailsink_tests::{python, require_tool, wait_bounded, RawClient, TestServer};
+use mailsink_tests::{
+    path_str, python, require_tool, wait_bounded, RawClient, TempDir, TestServer,
+};
 use smtp_store::StoredMessage;
 
 /// How long any external tool may run before the test fails.
@@ -990,35 +991,6 @@ fn write(path: &Path, bytes: &[u8]) {
 /// Overwrites `to` in place (same inode), as `cp` does.
 fn copy(from: &Path, to: &Path) {
     write(to, &read(from));
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 temp path")
-}
-
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("mailsink-tls-{tag}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create a temp dir");
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 #[derive(Clone, Copy)]
