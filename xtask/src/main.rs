@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         Some("deps") => deps::install(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        // Started by the bench itself, as one of its servers (see bench/floor.rs).
+        Some("bench-floor") => bench::floor::main(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci|deps|fuzz TARGET SECONDS|bench [--quick] [--only CELLS]>"

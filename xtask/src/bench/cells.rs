@@ -95,6 +95,13 @@ impl Cell {
         self
     }
 
+    /// The shape's floor ([`super::floor`]), last: what a server of mailsink's shape costs
+    /// when it does nothing but answer.
+    fn floor(self, driver: &Driver) -> Self {
+        let kind = Kind::Floor;
+        self.with(kind.name(), ServerSpec::new(kind), driver.clone())
+    }
+
     /// mailsink and every reference that speaks `security`, all driven by `driver`.
     fn everyone(mut self, security: Security, driver: &Driver) -> Self {
         for kind in [
@@ -147,7 +154,11 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
         ("plain-1k-c100", 100, 5000),
     ] {
         let title = format!("plain, 1 KiB, c={c}, a connection per message");
-        cells.push(Cell::new(name, &title, KIB_1, c, n(count)).everyone(Security::Plain, &source));
+        cells.push(
+            Cell::new(name, &title, KIB_1, c, n(count))
+                .everyone(Security::Plain, &source)
+                .floor(&source),
+        );
     }
     for (name, c) in [
         ("plain-100k-c1", 1),
@@ -166,7 +177,8 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
             n(20_000),
         )
         .reuse()
-        .everyone(Security::Plain, &source),
+        .everyone(Security::Plain, &source)
+        .floor(&source),
     );
     cells.push(
         Cell::new(

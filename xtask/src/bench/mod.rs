@@ -14,6 +14,7 @@ mod api;
 mod cells;
 mod client;
 mod error;
+pub(crate) mod floor;
 mod options;
 mod process;
 mod procfs;

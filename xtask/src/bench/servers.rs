@@ -31,6 +31,8 @@ pub(crate) enum Kind {
     Mailcrab,
     Mailtutan,
     Aiosmtpd,
+    /// The shape's floor ([`super::floor`]): not a peer, a measurement of the shape.
+    Floor,
 }
 
 impl Kind {
@@ -41,6 +43,7 @@ impl Kind {
             Self::Mailcrab => "mailcrab",
             Self::Mailtutan => "mailtutan",
             Self::Aiosmtpd => "aiosmtpd",
+            Self::Floor => "shape floor",
         }
     }
 
@@ -48,7 +51,7 @@ impl Kind {
     pub(crate) fn supports(self, security: Security) -> bool {
         match self {
             Self::Mailsink | Self::Aiosmtpd => true,
-            Self::SmtpSink => security == Security::Plain,
+            Self::SmtpSink | Self::Floor => security == Security::Plain,
             Self::Mailcrab => security != Security::StartTls,
             Self::Mailtutan => security != Security::Implicit,
         }
@@ -307,6 +310,11 @@ fn command(
                 cmd.args(["--storage", "maildir", "--maildir-path"])
                     .arg(dir);
             }
+        }
+        Kind::Floor => {
+            let xtask = std::env::current_exe().map_err(BenchError::io("the xtask binary"))?;
+            cmd = Command::new(xtask);
+            cmd.arg("bench-floor").arg(addr.to_string());
         }
         Kind::Aiosmtpd => {
             let python = tools.python.as_ref().ok_or_else(|| missing("aiosmtpd"))?;

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::run::{CellResult, ContestantResult};
+use super::servers::Kind;
 use super::Results;
 
 /// Whether a target was met.
@@ -169,11 +170,14 @@ fn first(cell: &CellResult) -> Option<&ContestantResult> {
         .filter(|c| c.skipped.is_none() && !c.runs.is_empty())
 }
 
-/// The peers (contestants other than mailsink's variants) that ran.
+/// The peers (contestants other than mailsink's variants and the shape's floor) that ran.
 fn peers(cell: &CellResult) -> impl Iterator<Item = &ContestantResult> {
-    cell.contestants
-        .iter()
-        .filter(|c| !c.label.starts_with("mailsink") && c.skipped.is_none() && !c.runs.is_empty())
+    cell.contestants.iter().filter(|c| {
+        !c.label.starts_with("mailsink")
+            && c.label != Kind::Floor.name()
+            && c.skipped.is_none()
+            && !c.runs.is_empty()
+    })
 }
 
 fn cpu_vs_best_peer(cell: &CellResult) -> Option<(String, bool)> {
@@ -182,10 +186,15 @@ fn cpu_vs_best_peer(cell: &CellResult) -> Option<(String, bool)> {
         .filter_map(|p| Some((p.label.as_str(), p.cpu_ms()?)))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     let ratio = ours / best.1;
-    Some((
-        format!("{ours:.3} ms vs {} {:.3} ms = {ratio:.2}×", best.0, best.1),
-        ratio <= 0.8,
-    ))
+    let mut text = format!("{ours:.3} ms vs {} {:.3} ms = {ratio:.2}×", best.0, best.1);
+    if let Some(floor) = floor(cell).and_then(ContestantResult::cpu_ms) {
+        let _ = write!(
+            text,
+            " (the shape's floor: {floor:.3} ms = {:.2}×)",
+            floor / best.1
+        );
+    }
+    Some((text, ratio <= 0.8))
 }
 
 /// mailsink's median rate against the best of `names` (every peer when empty).
@@ -196,10 +205,23 @@ fn rate_vs(cell: &CellResult, names: &[&str], at_least: f64) -> Option<(String, 
         .filter_map(|p| Some((p.label.as_str(), p.rate()?.median)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let ratio = ours / best.1;
-    Some((
-        format!("{ours:.0} vs {} {:.0} msg/s = {ratio:.2}×", best.0, best.1),
-        ratio >= at_least,
-    ))
+    let mut text = format!("{ours:.0} vs {} {:.0} msg/s = {ratio:.2}×", best.0, best.1);
+    if let Some(floor) = floor(cell).and_then(|f| f.rate()) {
+        let _ = write!(
+            text,
+            " (the shape's floor: {:.0} msg/s = {:.2}×)",
+            floor.median,
+            floor.median / best.1
+        );
+    }
+    Some((text, ratio >= at_least))
+}
+
+/// The shape's floor ([`super::floor`]), where the cell ran it.
+fn floor(cell: &CellResult) -> Option<&ContestantResult> {
+    cell.contestants
+        .iter()
+        .find(|c| c.label == Kind::Floor.name() && c.skipped.is_none() && !c.runs.is_empty())
 }
 
 fn self_ratio(cell: &CellResult, label: &str, base: &str, at_least: f64) -> Option<(String, bool)> {

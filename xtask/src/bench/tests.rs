@@ -205,3 +205,49 @@ fn maildirs_are_removed_together_and_nothing_else() {
     super::servers::remove_maildirs(&work);
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+/// The shape's floor answers like an SMTP server, so the load tools accept it: canned replies in
+/// order, pipelined commands answered together, and a message whose end arrives in another read.
+#[test]
+fn the_shape_floor_answers_a_whole_session_and_pipelined_commands() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || super::floor::serve_forever(&listener));
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = || {
+        let mut text = String::new();
+        reader.read_line(&mut text).unwrap();
+        text
+    };
+    assert_eq!(line(), "220 floor ESMTP\r\n");
+    writer.write_all(b"ehlo client\r\n").unwrap();
+    assert_eq!(line(), "250-floor\r\n");
+    assert_eq!(line(), "250 PIPELINING\r\n");
+    writer
+        .write_all(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+        .unwrap();
+    assert_eq!(line(), "250 2.0.0 ok\r\n");
+    assert_eq!(line(), "250 2.0.0 ok\r\n");
+    assert_eq!(line(), "354 go ahead\r\n");
+    writer
+        .write_all(b"Subject: x\r\n\r\nDATA\r\nQUIT\r\n.")
+        .unwrap();
+    writer.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    writer.write_all(b"\r\nQUIT\r\n").unwrap();
+    assert_eq!(
+        line(),
+        "250 2.0.0 queued\r\n",
+        "lines inside the data are not commands"
+    );
+    assert_eq!(line(), "221 2.0.0 bye\r\n");
+    assert_eq!(line(), "", "closed after QUIT");
+}

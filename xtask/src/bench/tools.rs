@@ -52,7 +52,7 @@ impl Tools {
     /// Whether a server of this kind can be started.
     pub(crate) fn has(&self, kind: Kind) -> bool {
         match kind {
-            Kind::Mailsink | Kind::SmtpSink => true,
+            Kind::Mailsink | Kind::SmtpSink | Kind::Floor => true,
             Kind::Mailcrab => self.mailcrab.is_some(),
             Kind::Mailtutan => self.mailtutan.is_some(),
             Kind::Aiosmtpd => self.python.is_some(),
