@@ -12,6 +12,7 @@
 //! Everything protocol-shaped lives in the session; this file owns the socket, the clock and the
 //! calls into the store, TLS and AUTH.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -22,8 +23,14 @@ use smtp_tls::Transport;
 use crate::pool::Job;
 use crate::services::{AuthMode, Services};
 
-/// Bytes read per `read` call. Sessions copy what they keep, so one buffer per worker suffices.
+/// Bytes read per `read` call. Sessions copy what they keep, so one buffer per thread suffices.
 const READ_BUFFER: usize = 16 * 1024;
+
+thread_local! {
+    /// The serving thread's read buffer, kept across its connections: zeroing a fresh 16 KiB
+    /// for every connection was an eighth of the instructions spent on a 1 KiB message.
+    static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Runs one connection from accept to close. Errors only end the connection.
 pub(crate) fn serve(services: &Services, job: Job) {
@@ -68,6 +75,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
         command_deadline: None,
         // The first read waits for a command: the inherited timeout is the one it needs.
         read_timeout_set: options_set.then_some(services.timeouts.command),
+        output: Vec::new(),
     };
     match conn.run() {
         Ok(()) => log::debug!("{peer}: connection closed"),
@@ -88,11 +96,21 @@ struct Connection<'a> {
     command_deadline: Option<Instant>,
     /// The socket's read timeout as last set.
     read_timeout_set: Option<Duration>,
+    /// Replies on their way out; swapped with the session's buffer, so neither allocates anew.
+    output: Vec<u8>,
 }
 
 impl Connection<'_> {
     fn run(&mut self) -> io::Result<()> {
-        let mut buf = vec![0u8; READ_BUFFER];
+        READ_BUF.with_borrow_mut(|buf| {
+            if buf.len() != READ_BUFFER {
+                *buf = vec![0u8; READ_BUFFER];
+            }
+            self.run_with(buf)
+        })
+    }
+
+    fn run_with(&mut self, buf: &mut [u8]) -> io::Result<()> {
         loop {
             self.flush()?;
             while let Some(event) = self.session.poll_event() {
@@ -110,7 +128,7 @@ impl Connection<'_> {
                 self.read_timeout_set = Some(timeout);
             }
             let transport = self.transport()?;
-            match transport.read(&mut buf) {
+            match transport.read(buf) {
                 Ok(0) => self.end_of_input(),
                 Ok(n) => self.session.handle_input(&buf[..n]),
                 Err(err) if is_timeout(&err) => {
@@ -166,9 +184,7 @@ impl Connection<'_> {
     }
 
     fn transport(&mut self) -> io::Result<&mut Transport> {
-        self.transport.as_mut().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotConnected, "connection lost in STARTTLS")
-        })
+        self.transport.as_mut().ok_or_else(lost_in_starttls)
     }
 
     /// Writes every pending reply and the trace lines that go with them.
@@ -178,9 +194,12 @@ impl Connection<'_> {
                 crate::trace::line(self.peer, &line);
             }
         }
-        if let Some(bytes) = self.session.poll_output() {
-            let transport = self.transport()?;
-            transport.write_all(&bytes)?;
+        if self.session.poll_output_into(&mut self.output) {
+            let Self {
+                transport, output, ..
+            } = self;
+            let transport = transport.as_mut().ok_or_else(lost_in_starttls)?;
+            transport.write_all(output)?;
             transport.flush()?;
         }
         Ok(())
@@ -289,4 +308,8 @@ pub(crate) fn is_timeout(err: &io::Error) -> bool {
         err.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
+}
+
+fn lost_in_starttls() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "connection lost in STARTTLS")
 }

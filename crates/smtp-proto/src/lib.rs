@@ -29,6 +29,8 @@
 //!
 //! Writing all pending output before every read is what RFC 2920 asks of a pipelining server:
 //! replies are grouped while input is buffered and flushed before the server would wait.
+//! (`smtp-bin` drains with `poll_output_into`, which swaps the pending bytes into a buffer the
+//! driver keeps, so a busy connection does not allocate for every batch of replies.)
 //!
 //! # States
 //!

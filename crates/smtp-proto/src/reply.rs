@@ -156,9 +156,11 @@ pub(crate) fn write_multiline<'a>(
     code: ReplyCode,
     lines: impl ExactSizeIterator<Item = &'a str>,
 ) {
+    use std::io::Write;
     let last = lines.len().saturating_sub(1);
     for (i, line) in lines.enumerate() {
         let sep = if i == last { ' ' } else { '-' };
-        out.extend_from_slice(format!("{code}{sep}{line}\r\n").as_bytes());
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{code}{sep}{line}\r\n");
     }
 }

@@ -102,7 +102,8 @@ impl Session {
             auth_failures: 0,
             tx: None,
             input: Vec::new(),
-            output: Vec::new(),
+            // A session's replies are small; this holds a whole pipelined batch of them.
+            output: Vec::with_capacity(512),
             events: VecDeque::new(),
             transcript: VecDeque::new(),
         };
@@ -216,6 +217,18 @@ impl Session {
     #[must_use]
     pub fn poll_output(&mut self) -> Option<Vec<u8>> {
         (!self.output.is_empty()).then(|| std::mem::take(&mut self.output))
+    }
+
+    /// [`poll_output`](Self::poll_output) without an allocation per batch of replies: `buf` is
+    /// cleared and swapped with the pending bytes, so the session writes its next replies into
+    /// `buf`'s old allocation. Returns whether there were any bytes.
+    pub fn poll_output_into(&mut self, buf: &mut Vec<u8>) -> bool {
+        buf.clear();
+        if self.output.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut self.output, buf);
+        true
     }
 
     /// The next thing only the driver can do.

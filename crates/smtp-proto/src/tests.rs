@@ -180,3 +180,31 @@ fn secret_debug_is_redacted() {
     let s = crate::Secret::new(b"hunter2".to_vec());
     assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
 }
+
+/// `poll_output_into` hands over the same bytes as `poll_output`, batch by batch, reusing the
+/// caller's buffer.
+#[test]
+fn output_into_a_reused_buffer_matches_poll_output() {
+    let config = || Config::new("mx.test".to_owned());
+    let (mut by_vec, mut by_buffer) = (session(config()), session(config()));
+    let mut buffer = Vec::new();
+    for input in [
+        &b"EHLO client.test\r\n"[..],
+        b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nNOOP\r\n",
+        b"QUIT\r\n",
+    ] {
+        by_vec.handle_input(input);
+        by_buffer.handle_input(input);
+        let expected = by_vec.poll_output().unwrap_or_default();
+        assert!(by_buffer.poll_output_into(&mut buffer));
+        assert_eq!(
+            String::from_utf8_lossy(&buffer),
+            String::from_utf8_lossy(&expected)
+        );
+        assert!(!by_buffer.poll_output_into(&mut buffer), "nothing new");
+        assert!(
+            buffer.is_empty(),
+            "the buffer is cleared when nothing is pending"
+        );
+    }
+}

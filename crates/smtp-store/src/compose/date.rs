@@ -3,6 +3,7 @@
 //! The civil date comes from Howard Hinnant's `civil_from_days` (proleptic Gregorian calendar),
 //! which needs no tables and no time zone database.
 
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -11,21 +12,27 @@ const MONTHS: [&str; 12] = [
 ];
 const SECONDS_PER_DAY: u64 = 86_400;
 
-/// `time` as an RFC 5322 `date-time` in UTC, to the second. Times before 1970 print as the epoch.
-pub(super) fn rfc5322(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = secs / SECONDS_PER_DAY;
-    let of_day = secs % SECONDS_PER_DAY;
-    let (year, month, day) = civil_from_days(days);
-    // 1970-01-01 was a Thursday.
-    let weekday = WEEKDAYS[((days + 4) % 7) as usize];
-    format!(
-        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} +0000",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60,
-        month = MONTHS[usize::from(month - 1)],
-    )
+/// Displays a time as an RFC 5322 `date-time` in UTC, to the second. Times before 1970 print as
+/// the epoch.
+pub(super) struct Rfc5322(pub(super) SystemTime);
+
+impl fmt::Display for Rfc5322 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let days = secs / SECONDS_PER_DAY;
+        let of_day = secs % SECONDS_PER_DAY;
+        let (year, month, day) = civil_from_days(days);
+        // 1970-01-01 was a Thursday.
+        let weekday = WEEKDAYS[((days + 4) % 7) as usize];
+        write!(
+            f,
+            "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} +0000",
+            of_day / 3600,
+            of_day / 60 % 60,
+            of_day % 60,
+            month = MONTHS[usize::from(month - 1)],
+        )
+    }
 }
 
 /// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.

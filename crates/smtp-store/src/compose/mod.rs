@@ -31,6 +31,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::ops::Range;
 use std::time::SystemTime;
@@ -43,6 +44,9 @@ use fields::Field;
 
 /// Where a folded address list wraps.
 const FOLD_AT: usize = 78;
+
+/// Room for the added headers of a typical message (they run to about 250 bytes).
+const ADDED_CAPACITY: usize = 512;
 
 /// Who received the message, when and under which ID: the rest of what [`compose`] writes.
 #[derive(Clone, Copy, Debug)]
@@ -61,10 +65,12 @@ pub struct Stamp<'a> {
 #[must_use]
 pub fn compose(envelope: &Envelope, data: &[u8], stamp: &Stamp<'_>) -> Vec<u8> {
     let fields = fields::header_fields(data);
-    let mut added = return_path(envelope);
-    added.push_str(&received(envelope, stamp));
+    // The added headers are written into one string: a few hundred bytes, one allocation.
+    let mut added = String::with_capacity(ADDED_CAPACITY);
+    write_return_path(&mut added, envelope);
+    write_received(&mut added, envelope, stamp);
     if !fields.iter().any(|f| f.is(data, "Message-ID")) {
-        added.push_str(&message_id(stamp));
+        write_message_id(&mut added, stamp);
     }
     let mut edits: Vec<Edit> = fields
         .iter()
@@ -75,52 +81,58 @@ pub fn compose(envelope: &Envelope, data: &[u8], stamp: &Stamp<'_>) -> Vec<u8> {
     if !unlisted.is_empty() {
         match fields.iter().find(|f| f.is(data, "Bcc")) {
             Some(bcc) => edits.push(append_to_field(data, bcc, &unlisted)),
-            None => added.push_str(&bcc(&unlisted)),
+            None => write_bcc(&mut added, &unlisted),
         }
     }
     edits.sort_by_key(|edit| edit.range.start);
     splice(added.as_bytes(), data, &edits)
 }
 
-fn return_path(envelope: &Envelope) -> String {
-    format!("Return-Path: <{}>\r\n", header_text(&envelope.mail_from))
+// Writing to a String cannot fail: the `fmt::Result`s below are always `Ok`.
+
+fn write_return_path(out: &mut String, envelope: &Envelope) {
+    let _ = write!(
+        out,
+        "Return-Path: <{}>\r\n",
+        header_text(&envelope.mail_from)
+    );
 }
 
-fn received(envelope: &Envelope, stamp: &Stamp<'_>) -> String {
+fn write_received(out: &mut String, envelope: &Envelope, stamp: &Stamp<'_>) {
     let helo = match envelope.helo.as_str() {
         "" => "unknown",
         helo => helo,
     };
-    let recipient = match envelope.rcpt_to.as_slice() {
-        [only] => format!("\r\n\tfor <{}>", header_text(only)),
-        _ => String::new(),
-    };
-    format!(
-        "Received: from {} ({})\r\n\tby {} ({}) with {} id {}{}; {}\r\n",
+    let _ = write!(
+        out,
+        "Received: from {} ({})\r\n\tby {} ({}) with {} id {}",
         header_text(helo),
-        address_literal(envelope.remote_addr.ip()),
+        AddressLiteral(envelope.remote_addr.ip()),
         header_text(stamp.hostname),
         header_text(stamp.app_name),
         protocol(envelope),
         stamp.id,
-        recipient,
-        date::rfc5322(stamp.received),
-    )
+    );
+    if let [only] = envelope.rcpt_to.as_slice() {
+        let _ = write!(out, "\r\n\tfor <{}>", header_text(only));
+    }
+    let _ = write!(out, "; {}\r\n", date::Rfc5322(stamp.received));
 }
 
-fn message_id(stamp: &Stamp<'_>) -> String {
-    format!(
+fn write_message_id(out: &mut String, stamp: &Stamp<'_>) {
+    let _ = write!(
+        out,
         "Message-ID: <{}@{}>\r\n",
         stamp.id,
         header_text(stamp.hostname)
-    )
+    );
 }
 
-fn bcc(recipients: &[&str]) -> String {
-    let mut field = String::from("Bcc:");
-    push_addresses(&mut field, recipients, " ", "\r\n");
-    field.push_str("\r\n");
-    field
+fn write_bcc(out: &mut String, recipients: &[&str]) {
+    let start = out.len();
+    out.push_str("Bcc:");
+    push_addresses_from(out, recipients, " ", "\r\n", out.len() - start);
+    out.push_str("\r\n");
 }
 
 /// The RFC 3848 / RFC 6531 "with" protocol word for how the message came in.
@@ -141,10 +153,14 @@ fn protocol(envelope: &Envelope) -> &'static str {
 
 /// The RFC 5321 address literal: `[192.0.2.1]` or `[IPv6:2001:db8::1]`. An IPv4 client seen
 /// through a dual-stack socket (`::ffff:192.0.2.1`) is written as IPv4.
-fn address_literal(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => format!("[{v4}]"),
-        IpAddr::V6(v6) => format!("[IPv6:{v6}]"),
+struct AddressLiteral(IpAddr);
+
+impl fmt::Display for AddressLiteral {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.to_canonical() {
+            IpAddr::V4(v4) => write!(f, "[{v4}]"),
+            IpAddr::V6(v6) => write!(f, "[IPv6:{v6}]"),
+        }
     }
 }
 
@@ -217,12 +233,6 @@ fn append_to_field(data: &[u8], field: &Field, recipients: &[&str]) -> Edit {
         range: field.content_end..field.content_end,
         text,
     }
-}
-
-/// Appends `addresses` to a field that so far reads `out`, folding long lines.
-fn push_addresses(out: &mut String, addresses: &[&str], first_separator: &str, eol: &str) {
-    let column = out.len();
-    push_addresses_from(out, addresses, first_separator, eol, column);
 }
 
 /// Writes `addresses` as a comma-separated list starting at `column`, folding before an address

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::date::{civil_from_days, rfc5322};
+use super::date::{civil_from_days, Rfc5322};
 use super::fields::header_fields;
 use super::{compose, Stamp};
 use crate::message::Envelope;
@@ -301,14 +301,14 @@ fn header_framing() {
 
 #[test]
 fn dates_in_rfc5322_utc() {
-    let at = |secs| rfc5322(UNIX_EPOCH + Duration::from_secs(secs));
+    let at = |secs| Rfc5322(UNIX_EPOCH + Duration::from_secs(secs)).to_string();
     assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 +0000");
     assert_eq!(at(RECEIVED_SECS), DATE);
     assert_eq!(at(951_868_799), "Tue, 29 Feb 2000 23:59:59 +0000");
     assert_eq!(at(1_709_208_000), "Thu, 29 Feb 2024 12:00:00 +0000");
     assert_eq!(at(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 +0000");
     assert_eq!(
-        rfc5322(UNIX_EPOCH - Duration::from_secs(1)),
+        Rfc5322(UNIX_EPOCH - Duration::from_secs(1)).to_string(),
         "Thu, 01 Jan 1970 00:00:00 +0000"
     );
 }

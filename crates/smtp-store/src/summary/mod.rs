@@ -21,9 +21,10 @@ mod text;
 use std::borrow::Cow;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mail_parser::{Addr, Message, MessageParser};
+use mail_parser::{Addr, HeaderName, Message, MessageParser};
 
 use crate::message::Envelope;
 use parts::{Texts, Tree, TEXT_SEPARATOR};
@@ -210,11 +211,49 @@ impl std::fmt::Debug for Part {
     }
 }
 
+/// The parser for summaries, bodies and parts: mail-parser's defaults, except that `Received:`
+/// fields are kept as raw text. Nothing here reads them, and every stored message starts with
+/// one (ours), whose structured parse was the costliest header of a small message. (Reading a
+/// message back from disk, [`analyze`], parses them: the envelope is recovered from ours.)
+///
+/// A parser given any header of its own parses every other one as raw text, so this lists
+/// mail-parser's defaults (`MessageStream::parse_headers` in mail-parser 0.11) one by one.
+fn parser() -> &'static MessageParser {
+    static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+        use HeaderName as H;
+        let mut parser = MessageParser::new()
+            .with_mime_headers()
+            .with_date_headers()
+            .with_address_headers()
+            .with_message_ids()
+            .header_text(H::Subject)
+            .header_text(H::Comments)
+            .header_id(H::ReturnPath)
+            .header_comma_separated(H::Keywords)
+            .header_comma_separated(H::ContentLanguage)
+            .header_raw(H::MimeVersion)
+            .header_raw(H::Received);
+        for list in [
+            H::ListArchive,
+            H::ListHelp,
+            H::ListId,
+            H::ListOwner,
+            H::ListPost,
+            H::ListSubscribe,
+            H::ListUnsubscribe,
+        ] {
+            parser = parser.header_address(list);
+        }
+        parser
+    });
+    &PARSER
+}
+
 /// The summary of a stored message. Never fails: a message that does not parse gets
 /// `parse_error` and its raw text as the body.
 #[must_use]
 pub fn summarize(raw: &[u8]) -> Summary {
-    guarded(raw, |raw| match MessageParser::new().parse(raw) {
+    guarded(raw, |raw| match parser().parse(raw) {
         Some(message) => summarize_parsed(&message),
         None => unparsed(raw),
     })
@@ -225,7 +264,7 @@ pub fn summarize(raw: &[u8]) -> Summary {
 #[must_use]
 pub fn bodies(raw: &[u8]) -> Bodies {
     let parsed = guarded(raw, |raw| {
-        let message = MessageParser::new().parse(raw)?;
+        let message = parser().parse(raw)?;
         let texts = texts(&message, &Tree::new(&message));
         Some(Bodies {
             text: texts.joined_text(),
@@ -243,7 +282,7 @@ pub fn bodies(raw: &[u8]) -> Bodies {
 #[must_use]
 pub fn part(raw: &[u8], part_id: &str) -> Option<Part> {
     guarded(raw, |raw| {
-        let message = MessageParser::new().parse(raw)?;
+        let message = parser().parse(raw)?;
         Tree::new(&message).part(part_id)
     })
     .flatten()
@@ -392,5 +431,51 @@ fn system_time(seconds: i64) -> Option<SystemTime> {
         UNIX_EPOCH.checked_add(magnitude)
     } else {
         UNIX_EPOCH.checked_sub(magnitude)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mail_parser::{HeaderName, HeaderValue, MessageParser};
+
+    /// The summary's parser reads every header as mail-parser's defaults do, but `Received:`.
+    #[test]
+    fn the_parser_differs_from_the_default_only_in_received() {
+        let raw = b"Received: from a ([192.0.2.1]) by b with ESMTP id X; Fri, 27 Nov 2026 21:30:00 +0000\r\n\
+Return-Path: <s@example.com>\r\nFrom: =?UTF-8?Q?caf=C3=A9?= <a@example.com>\r\nSender: s@example.com\r\n\
+To: b@example.com, \"C\" <c@example.com>\r\nCc: d@example.com\r\nBcc: e@example.com\r\n\
+Reply-To: r@example.com\r\nResent-From: f@example.com\r\nResent-To: g@example.com\r\n\
+Resent-Cc: h@example.com\r\nResent-Bcc: i@example.com\r\nResent-Sender: j@example.com\r\n\
+Resent-Date: Fri, 27 Nov 2026 21:30:00 +0000\r\nResent-Message-ID: <k@example.com>\r\n\
+Subject: =?UTF-8?Q?caf=C3=A9?=\r\nComments: =?UTF-8?Q?caf=C3=A9?=\r\nKeywords: a, b\r\n\
+Date: Fri, 27 Nov 2026 21:30:00 +0000\r\nMessage-ID: <m@example.com>\r\n\
+In-Reply-To: <n@example.com>\r\nReferences: <o@example.com> <p@example.com>\r\n\
+List-Id: <list.example.com>\r\nList-Unsubscribe: <mailto:u@example.com>\r\n\
+List-Post: <mailto:l@example.com>\r\nList-Help: <mailto:h@example.com>\r\n\
+List-Archive: <https://example.com/a>\r\nList-Owner: <mailto:o@example.com>\r\n\
+List-Subscribe: <mailto:s@example.com>\r\nMIME-Version: 1.0\r\nContent-Language: en, fr\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\
+Content-ID: <q@example.com>\r\nContent-Description: =?UTF-8?Q?caf=C3=A9?=\r\n\
+Content-Location: here\r\nContent-Disposition: inline; filename=a.txt\r\nX-Other: =?UTF-8?Q?caf=C3=A9?=\r\n\
+\r\nbody\r\n";
+        let ours = super::parser().parse(&raw[..]).unwrap();
+        let default = MessageParser::default().parse(&raw[..]).unwrap();
+        assert_eq!(ours.headers().len(), default.headers().len());
+        let mut compared = 0;
+        for (mine, theirs) in ours.headers().iter().zip(default.headers()) {
+            assert_eq!(mine.name, theirs.name);
+            if mine.name == HeaderName::Received {
+                assert!(
+                    matches!(mine.value, HeaderValue::Text(_)),
+                    "{:?}",
+                    mine.value
+                );
+                assert!(matches!(theirs.value, HeaderValue::Received(_)));
+            } else {
+                assert_eq!(mine.value, theirs.value, "{}", mine.name.as_str());
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, ours.headers().len() - 1);
     }
 }
