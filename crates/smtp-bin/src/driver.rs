@@ -17,7 +17,9 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use smtp_proto::{ConnectionInfo, Event, Expect, Message, Proof, Session, StoreFailure};
+use smtp_proto::{
+    AuthPolicy, ConnectionInfo, Event, Expect, Message, Proof, Session, StoreFailure,
+};
 use smtp_tls::Transport;
 
 use crate::pool::Job;
@@ -62,11 +64,18 @@ pub(crate) fn serve(services: &Services, job: Job) {
     } else {
         Transport::Plain(stream)
     };
+    let config = services.session_config();
+    // Made only where CRAM-MD5 can be offered: it costs a clock read and a formatted string.
+    let cram_md5 = matches!(config.auth, AuthPolicy::Enabled { cram_md5: true, .. });
     let info = ConnectionInfo {
         tls: transport.is_tls(),
-        challenge_token: services.challenge_token(),
+        challenge_token: if cram_md5 {
+            services.challenge_token()
+        } else {
+            String::new()
+        },
     };
-    let session = Session::new(services.session_config(), info);
+    let session = Session::new(config, info);
     let mut conn = Connection {
         services,
         peer,

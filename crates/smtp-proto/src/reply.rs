@@ -55,6 +55,13 @@ impl fmt::Display for ReplyCode {
     }
 }
 
+impl ReplyCode {
+    /// Appends the three digits (every code is 200..=599).
+    fn write_to(self, out: &mut Vec<u8>) {
+        push_decimal(out, self.0);
+    }
+}
+
 /// An RFC 3463 enhanced status code `class.subject.detail`, such as `5.5.1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EnhancedStatus {
@@ -78,6 +85,35 @@ impl fmt::Display for EnhancedStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
     }
+}
+
+impl EnhancedStatus {
+    /// Appends `class.subject.detail`, as [`fmt::Display`] writes it.
+    fn write_to(self, out: &mut Vec<u8>) {
+        push_decimal(out, u16::from(self.class));
+        out.push(b'.');
+        push_decimal(out, self.subject);
+        out.push(b'.');
+        push_decimal(out, self.detail);
+    }
+}
+
+/// Appends `n` in decimal. Replies are written for every command, and `core::fmt` cost more
+/// than the rest of writing a reply.
+fn push_decimal(out: &mut Vec<u8>, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        // `rest % 10` is below 10: the cast keeps it.
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// One SMTP reply.
@@ -131,13 +167,16 @@ impl Reply {
     /// Appends the reply, CRLF-terminated, to `out`. Line breaks in the text cannot occur:
     /// constructors only ever receive single-line texts from this crate.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        use std::io::Write;
-        // Writing to a Vec cannot fail.
-        let _ = match self.status {
-            Some(status) if self.text.is_empty() => write!(out, "{} {}", self.code, status),
-            Some(status) => write!(out, "{} {} {}", self.code, status, self.text),
-            None => write!(out, "{} {}", self.code, self.text),
-        };
+        self.code.write_to(out);
+        if let Some(status) = self.status {
+            out.push(b' ');
+            status.write_to(out);
+        }
+        // `250 2.0.0` has no text; a reply without a status always has its space.
+        if self.status.is_none() || !self.text.is_empty() {
+            out.push(b' ');
+            out.extend_from_slice(self.text.as_bytes());
+        }
         out.extend_from_slice(b"\r\n");
     }
 }
@@ -156,11 +195,11 @@ pub(crate) fn write_multiline<'a>(
     code: ReplyCode,
     lines: impl ExactSizeIterator<Item = &'a str>,
 ) {
-    use std::io::Write;
     let last = lines.len().saturating_sub(1);
     for (i, line) in lines.enumerate() {
-        let sep = if i == last { ' ' } else { '-' };
-        // Writing to a Vec cannot fail.
-        let _ = write!(out, "{code}{sep}{line}\r\n");
+        code.write_to(out);
+        out.push(if i == last { b' ' } else { b'-' });
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
 }

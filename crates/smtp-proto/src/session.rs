@@ -319,7 +319,7 @@ impl Session {
                 let line = &rest[..content];
                 match std::mem::replace(&mut self.mode, Mode::Command) {
                     Mode::AuthResponse(step) => {
-                        self.trace_client("<AUTH response redacted>".to_owned());
+                        self.trace_client(|| "<AUTH response redacted>".to_owned());
                         self.on_auth_line(step, line);
                     }
                     _ => self.on_command_line(line),
@@ -339,7 +339,7 @@ impl Session {
         let (used, done) = line::skip_line(rest);
         if done {
             self.mode = Mode::Command;
-            self.trace_client("<line too long, discarded>".to_owned());
+            self.trace_client(|| "<line too long, discarded>".to_owned());
             self.reply(Reply::new(
                 ReplyCode::SYNTAX_ERROR,
                 EnhancedStatus::new(5, 5, 2),
@@ -351,7 +351,7 @@ impl Session {
 
     fn on_command_line(&mut self, line: &[u8]) {
         if self.config.transcript {
-            self.trace_client(replies::redact_command(line));
+            self.trace_client(|| replies::redact_command(line));
         }
         match command::parse(line) {
             Ok(command) => self.on_command(command),
@@ -521,7 +521,7 @@ impl Session {
             return;
         };
         let body = receiver.into_body();
-        self.trace_client(format!("<message data: {} octets>", body.received()));
+        self.trace_client(|| format!("<message data: {} octets>", body.received()));
         self.deliver(body, false);
     }
 
@@ -595,7 +595,7 @@ impl Session {
             .and_then(|tx| tx.chunks.as_ref())
             .map_or(0, Body::received);
         if !last {
-            self.trace_client(format!("<chunk: {received} octets so far>"));
+            self.trace_client(|| format!("<chunk: {received} octets so far>"));
             let text = format!("Ok: {received} octets received");
             return self.reply(Reply::new(
                 ReplyCode::OK,
@@ -606,7 +606,7 @@ impl Session {
         let Some(body) = self.tx.as_mut().and_then(|tx| tx.chunks.take()) else {
             return;
         };
-        self.trace_client(format!("<message data: {received} octets>"));
+        self.trace_client(|| format!("<message data: {received} octets>"));
         self.deliver(body, true);
     }
 
@@ -796,11 +796,12 @@ impl Session {
         }
     }
 
-    fn trace_client(&mut self, text: String) {
+    /// Records a client line in the transcript; `text` is only made when one is kept.
+    fn trace_client(&mut self, text: impl FnOnce() -> String) {
         if self.config.transcript {
             self.transcript.push_back(TranscriptLine {
                 from_client: true,
-                text,
+                text: text(),
             });
         }
     }

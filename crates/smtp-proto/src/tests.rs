@@ -208,3 +208,30 @@ fn output_into_a_reused_buffer_matches_poll_output() {
         );
     }
 }
+
+/// Replies are rendered without `core::fmt`; they read as formatting them would.
+#[test]
+fn replies_render_as_their_parts_format() {
+    use crate::reply::{EnhancedStatus, Reply, ReplyCode};
+    for code in (200..=599).filter_map(ReplyCode::new) {
+        for (class, subject, detail) in [(2, 0, 0), (4, 7, 10), (5, 65535, 999)] {
+            let status = EnhancedStatus::new(class, subject, detail);
+            for text in ["", "Ok: queued as 01ABC"] {
+                let mut out = Vec::new();
+                Reply::new(code, status, text).write_to(&mut out);
+                let expected = if text.is_empty() {
+                    format!("{code} {status}\r\n")
+                } else {
+                    format!("{code} {status} {text}\r\n")
+                };
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
+                let mut bare = Vec::new();
+                Reply::bare(code, text).write_to(&mut bare);
+                assert_eq!(
+                    String::from_utf8(bare).unwrap(),
+                    format!("{code} {text}\r\n")
+                );
+            }
+        }
+    }
+}
