@@ -98,7 +98,9 @@ impl Drop for TestServer {
     }
 }
 
-/// The `mailsink` binary built alongside the tests (`cargo test --workspace` and nextest build it).
+/// The `mailsink` binary of this build, built here when it is missing or older than the
+/// `smtp-bin` library these tests were linked with: nextest builds only test targets, and a
+/// binary left over from an earlier build would test old code.
 pub fn mailsink_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe
@@ -106,7 +108,8 @@ pub fn mailsink_bin() -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target dir");
     let bin = dir.join("mailsink");
-    if !bin.exists() {
+    let built = modified(&bin);
+    if built.is_none() || built < newest_smtp_bin_library(&dir.join("deps")) {
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "smtp-bin", "--bin", "mailsink"])
             .status()
@@ -114,6 +117,24 @@ pub fn mailsink_bin() -> PathBuf {
         assert!(status.success(), "building mailsink failed");
     }
     bin
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// When the newest `libsmtp_bin-*.rlib` in `deps` was written.
+fn newest_smtp_bin_library(deps: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(deps)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("libsmtp_bin-") && name.ends_with(".rlib")
+        })
+        .filter_map(|entry| modified(&entry.path()))
+        .max()
 }
 
 /// Runs the `mailsink` binary with args and env, waiting for it to exit (bounded).
