@@ -350,9 +350,7 @@ impl Session {
     }
 
     fn on_command_line(&mut self, line: &[u8]) {
-        if self.config.transcript {
-            self.trace_client(|| replies::redact_command(line));
-        }
+        self.trace_client(|| replies::redact_command(line));
         match command::parse(line) {
             Ok(command) => self.on_command(command),
             Err(err) => self.reply(err.reply()),
