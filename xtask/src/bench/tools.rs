@@ -150,41 +150,55 @@ fn postfix_tools() -> Result<(PathBuf, PathBuf), BenchError> {
 }
 
 fn install_postfix() -> Result<(), BenchError> {
-    let fail = |detail: String| BenchError::Install {
-        tool: "postfix (smtp-source, smtp-sink)",
-        detail,
-    };
+    let tool = "postfix (smtp-source, smtp-sink)";
     if !is_root() {
-        return Err(fail(
-            "run as root, or `sudo apt-get install postfix` first".to_owned(),
-        ));
+        return Err(BenchError::Install {
+            tool,
+            detail: "run as root, or `sudo apt-get install postfix` first".to_owned(),
+        });
     }
     // No configuration, and no service start: policy-rc.d answering 101 forbids it.
     let preseed = "postfix postfix/main_mailer_type select No configuration\n";
-    pipe_into(Command::new("debconf-set-selections"), preseed)
-        .map_err(|e| fail(format!("debconf-set-selections: {e}")))?;
+    pipe_into(Command::new("debconf-set-selections"), preseed).map_err(|e| {
+        BenchError::Install {
+            tool,
+            detail: format!("debconf-set-selections: {e}"),
+        }
+    })?;
     let policy = Path::new("/usr/sbin/policy-rc.d");
     let made_policy = !policy.exists();
     if made_policy {
-        fs::write(policy, "#!/bin/sh\nexit 101\n").map_err(|e| fail(e.to_string()))?;
+        fs::write(policy, "#!/bin/sh\nexit 101\n").map_err(|e| BenchError::Install {
+            tool,
+            detail: e.to_string(),
+        })?;
         let _ = Command::new("chmod").args(["755"]).arg(policy).status();
     }
-    let result = run_checked(
-        Command::new("apt-get").args(["update", "-qq"]),
-        "apt-get update",
-    )
-    .and_then(|()| {
-        run_checked(
-            Command::new("apt-get")
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(["install", "-y", "-qq", "--no-install-recommends", "postfix"]),
-            "apt-get install postfix",
-        )
-    });
+    let result = apt_install(tool, "postfix");
     if made_policy {
         let _ = fs::remove_file(policy);
     }
     result
+}
+
+/// `apt-get install` of one Debian package, as root.
+fn apt_install(tool: &'static str, package: &str) -> Result<(), BenchError> {
+    if !is_root() {
+        return Err(BenchError::Install {
+            tool,
+            detail: format!("run as root, or `sudo apt-get install {package}` first"),
+        });
+    }
+    run_checked(
+        Command::new("apt-get").args(["update", "-qq"]),
+        "apt-get update",
+    )?;
+    run_checked(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends", package]),
+        tool,
+    )
 }
 
 /// Only the tools are used: if a Postfix master is running (a package script started it),
@@ -294,12 +308,16 @@ fn password_file(work: &Path) -> Result<PathBuf, BenchError> {
     if path.is_file() {
         return Ok(path);
     }
+    let tool = "htpasswd (Debian apache2-utils)";
+    if !Path::new("/usr/bin/htpasswd").is_file() {
+        apt_install(tool, "apache2-utils")?;
+    }
     run_checked(
         Command::new("htpasswd")
             .args(["-B", "-C", "10", "-b", "-c"])
             .arg(&path)
             .args([AUTH_USER, AUTH_PASSWORD]),
-        "htpasswd (Debian apache2-utils)",
+        tool,
     )?;
     Ok(path)
 }
