@@ -25,7 +25,6 @@ mod build;
 mod error;
 mod flags;
 mod help;
-mod secret;
 mod sources;
 mod values;
 
@@ -39,7 +38,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use error::{ConfigError, Origin};
-pub use secret::Secret;
+pub use smtp_auth::Secret;
 
 /// The hard ceiling on a message's size in bytes (1 GiB), whatever `--max-message-size` says.
 /// With `--max-message-size 0` EHLO advertises no limit, but this one still holds, so memory and
@@ -156,7 +155,7 @@ pub enum AuthSource {
     /// An htpasswd-style file, checked to be readable.
     File(PathBuf),
     /// `user:secret` entries separated by whitespace (`MP_SMTP_AUTH`, `MP_UI_AUTH`).
-    Inline(Secret),
+    Inline(Secret<String>),
 }
 
 /// The SMTP port's encryption, in the words Mailpit logs at start-up.

@@ -405,7 +405,7 @@ pub(crate) fn load_credentials(
             Ok((verifier, Some(watched)))
         }
         AuthSource::Inline(text) => {
-            let credentials = Credentials::parse_inline(text.expose())?;
+            let credentials = Credentials::parse_inline(text.expose_secret())?;
             Ok((Arc::new(Verifier::new(credentials)), None))
         }
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::error::ConfigError;
 use super::flags;
-use super::secret::Secret;
+use super::Secret;
 use super::sources::{Given, Sources};
 use super::values::{self, CertSource, Listener};
 use super::{AuthSource, Config, HashScheme, Invocation, TlsSource};

@@ -330,7 +330,7 @@ fn smtp_auth_file_and_inline_credentials() {
     assert!(matches!(&c.auth, Some(AuthSource::File(path)) if path == Path::new(&users)));
     let c = config(&tls, &[("MP_SMTP_AUTH", "alice:s3cret bob:hunter2")]);
     match &c.auth {
-        Some(AuthSource::Inline(secret)) => assert_eq!(secret.expose(), "alice:s3cret bob:hunter2"),
+        Some(AuthSource::Inline(secret)) => assert_eq!(secret.expose_secret(), "alice:s3cret bob:hunter2"),
         other => panic!("expected inline credentials, got {other:?}"),
     }
 }
@@ -349,7 +349,7 @@ fn ui_auth_file_and_inline_credentials() {
     let c = config(&[], &[("MP_UI_AUTH_FILE", &users)]);
     assert!(matches!(&c.ui_auth, Some(AuthSource::File(_))));
     let c = config(&[], &[("MP_UI_AUTH", "viewer:pw")]);
-    assert!(matches!(&c.ui_auth, Some(AuthSource::Inline(s)) if s.expose() == "viewer:pw"));
+    assert!(matches!(&c.ui_auth, Some(AuthSource::Inline(s)) if s.expose_secret() == "viewer:pw"));
 }
 
 // ---- precedence and booleans ---------------------------------------------------------------
