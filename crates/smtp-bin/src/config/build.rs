@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use super::error::ConfigError;
 use super::flags;
-use super::Secret;
 use super::sources::{Given, Sources};
 use super::values::{self, CertSource, Listener};
+use super::Secret;
 use super::{AuthSource, Config, HashScheme, Invocation, TlsSource};
 
 const DEFAULT_SMTP_PORT: u16 = 1025;

@@ -330,7 +330,9 @@ fn smtp_auth_file_and_inline_credentials() {
     assert!(matches!(&c.auth, Some(AuthSource::File(path)) if path == Path::new(&users)));
     let c = config(&tls, &[("MP_SMTP_AUTH", "alice:s3cret bob:hunter2")]);
     match &c.auth {
-        Some(AuthSource::Inline(secret)) => assert_eq!(secret.expose_secret(), "alice:s3cret bob:hunter2"),
+        Some(AuthSource::Inline(secret)) => {
+            assert_eq!(secret.expose_secret(), "alice:s3cret bob:hunter2")
+        }
         other => panic!("expected inline credentials, got {other:?}"),
     }
 }
