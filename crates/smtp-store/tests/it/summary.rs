@@ -360,3 +360,26 @@ fn multi_byte_legacy_charsets_are_decoded() {
     assert_eq!(summary.subject, "こんにちは");
     assert_eq!(text(raw, &summary), "こんにちは\r\n");
 }
+
+/// A body sent as 8bit without a charset is taken as UTF-8: valid text whole (the check
+/// `vendor/mail-parser` adds before the lossy one), and each invalid sequence as U+FFFD,
+/// exactly as `String::from_utf8_lossy` would have it.
+#[test]
+fn an_unlabelled_8bit_body_is_utf8_with_replacement_characters_for_bad_bytes() {
+    let head = "From: a@example.com\r\nSubject: s\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
+    let valid = "Grüße, 世界 — ".repeat(2000);
+    let raw = format!("{head}{valid}\r\n").into_bytes();
+    let summary = summarize(&raw);
+    assert!(!summary.parse_error);
+    assert_eq!(text(&raw, &summary), format!("{valid}\r\n"));
+
+    let mut raw = head.as_bytes().to_vec();
+    raw.extend_from_slice(b"caf\xe9 ok \xf0\x9f\x98 end \xe2\x82\xac\r\n");
+    let summary = summarize(&raw);
+    assert_eq!(
+        text(&raw, &summary),
+        "caf\u{FFFD} ok \u{FFFD} end €\r\n",
+        "{:?}",
+        summary.snippet
+    );
+}
