@@ -175,7 +175,8 @@ fn fill(addr: SocketAddr, count: u64) -> Result<(), BenchError> {
 }
 
 /// Time for `--maildir` to come back over `stored` messages: to the first SMTP session, and
-/// (with the API) until the API lists them all.
+/// (with the API) until the API lists them all; with the files in the page cache (a restart),
+/// and, as root, with the page cache dropped first (a reboot: every file read from the disk).
 pub(crate) fn maildir_restart(tools: &Tools, stored: u64, repeats: usize) -> Vec<ApiRow> {
     let row = |what: &str, time, note| ApiRow {
         what: what.to_owned(),
@@ -188,56 +189,116 @@ pub(crate) fn maildir_restart(tools: &Tools, stored: u64, repeats: usize) -> Vec
         return vec![row("restart over a Maildir", None, note)];
     }
     eprintln!("bench: maildir restart over {stored} messages");
-    match restart_times(tools, stored, repeats) {
-        Ok((smtp, api)) => {
-            let api_note = (!tools.api_ok).then(|| "skipped: no HTTP API in this build".to_owned());
-            vec![
-                row(
-                    "restart over a Maildir: first SMTP session answered",
-                    Spread::of(&smtp),
-                    None,
-                ),
-                row(
-                    "restart over a Maildir: API lists every message",
-                    Spread::of(&api),
-                    api_note,
-                ),
-            ]
-        }
-        Err(err) => vec![row("restart over a Maildir", None, Some(err.to_string()))],
-    }
+    let restarts = match restart_times(tools, stored, repeats) {
+        Ok(restarts) => restarts,
+        Err(err) => return vec![row("restart over a Maildir", None, Some(err.to_string()))],
+    };
+    let api_note = (!tools.api_ok).then(|| "skipped: no HTTP API in this build".to_owned());
+    let cold_note = |times: &[f64]| {
+        restarts
+            .cold_skipped
+            .clone()
+            .or_else(|| times.is_empty().then(|| api_note.clone()).flatten())
+    };
+    vec![
+        row(
+            "restart over a Maildir: first SMTP session answered",
+            Spread::of(&restarts.smtp),
+            None,
+        ),
+        row(
+            "restart over a Maildir: API lists every message",
+            Spread::of(&restarts.api),
+            api_note.clone(),
+        ),
+        row(
+            "restart over a Maildir, page cache dropped: first SMTP session answered",
+            Spread::of(&restarts.cold_smtp),
+            cold_note(&restarts.cold_smtp),
+        ),
+        row(
+            "restart over a Maildir, page cache dropped: API lists every message",
+            Spread::of(&restarts.cold_api),
+            cold_note(&restarts.cold_api),
+        ),
+    ]
 }
 
-fn restart_times(
-    tools: &Tools,
-    stored: u64,
-    repeats: usize,
-) -> Result<(Vec<f64>, Vec<f64>), BenchError> {
+/// Milliseconds per round.
+#[derive(Debug, Default)]
+struct Restarts {
+    smtp: Vec<f64>,
+    api: Vec<f64>,
+    cold_smtp: Vec<f64>,
+    cold_api: Vec<f64>,
+    /// Why the cold rounds did not run.
+    cold_skipped: Option<String>,
+}
+
+fn restart_times(tools: &Tools, stored: u64, repeats: usize) -> Result<Restarts, BenchError> {
     let spec = ServerSpec::new(Kind::Mailsink).maildir();
     let server = servers::start(&spec, tools, "maildir-restart-fill")?;
     fill(server.addr, stored)?;
     let mut dir = server.stop_keeping_data();
-    let (mut smtp, mut api) = (Vec::new(), Vec::new());
+    let mut restarts = Restarts::default();
     for round in 0..repeats {
-        let started = Instant::now();
-        let server = servers::start_on(
-            &spec,
-            tools,
-            &format!("maildir-restart-{round}"),
-            dir.take(),
-        )?;
-        smtp.push(server.startup.as_secs_f64() * 1000.0);
-        if let Some(http) = server.http {
-            while Instant::now() < started + Duration::from_secs(120) {
-                let reply = get(http, "/api/v1/messages?limit=1")?;
-                if total(&reply.body) == Some(stored + 1) {
-                    api.push(started.elapsed().as_secs_f64() * 1000.0);
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-        dir = server.stop_keeping_data();
+        let label = format!("maildir-restart-{round}");
+        let (smtp, api) = restart_once(&spec, tools, &label, &mut dir, stored)?;
+        restarts.smtp.push(smtp);
+        restarts.api.extend(api);
     }
+    for round in 0..repeats {
+        if let Err(why) = drop_page_cache(tools) {
+            restarts.cold_skipped = Some(format!("skipped: {why}"));
+            break;
+        }
+        let label = format!("maildir-restart-cold-{round}");
+        let (smtp, api) = restart_once(&spec, tools, &label, &mut dir, stored)?;
+        restarts.cold_smtp.push(smtp);
+        restarts.cold_api.extend(api);
+    }
+    Ok(restarts)
+}
+
+/// Starts `mailsink` on `dir`; the time to its first SMTP session, and until the API lists
+/// all `stored` messages.
+fn restart_once(
+    spec: &ServerSpec,
+    tools: &Tools,
+    label: &str,
+    dir: &mut Option<std::path::PathBuf>,
+    stored: u64,
+) -> Result<(f64, Option<f64>), BenchError> {
+    let started = Instant::now();
+    let server = servers::start_on(spec, tools, label, dir.take())?;
+    let smtp = server.startup.as_secs_f64() * 1000.0;
+    let mut api = None;
+    if let Some(http) = server.http {
+        while Instant::now() < started + Duration::from_secs(120) {
+            let reply = get(http, "/api/v1/messages?limit=1")?;
+            if total(&reply.body) == Some(stored + 1) {
+                api = Some(started.elapsed().as_secs_f64() * 1000.0);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    *dir = server.stop_keeping_data();
     Ok((smtp, api))
+}
+
+/// Writes dirty pages out and empties the page cache, so the next start reads every file
+/// from the disk (root only; a container may still refuse).
+fn drop_page_cache(tools: &Tools) -> Result<(), String> {
+    if !tools.root {
+        return Err("dropping the page cache needs root".to_owned());
+    }
+    let synced = std::process::Command::new("sync")
+        .status()
+        .map_err(|e| format!("sync: {e}"))?;
+    if !synced.success() {
+        return Err(format!("sync exited with {synced}"));
+    }
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n")
+        .map_err(|e| format!("/proc/sys/vm/drop_caches: {e}"))
 }

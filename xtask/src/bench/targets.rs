@@ -154,12 +154,7 @@ pub(crate) fn evaluate(results: &Results) -> Vec<TargetRow> {
     ));
     rows.push(row(
         "restart over 100,000 Maildir messages < 3 s",
-        api(
-            results,
-            100_000,
-            "restart over a Maildir: first SMTP session answered",
-            3000.0,
-        ),
+        restart(results, 100_000, 3000.0),
     ));
     rows
 }
@@ -279,6 +274,30 @@ fn oversize(cell: &CellResult) -> Option<(String, bool)> {
         format!("peak − idle = {growth:.1} MiB over 4 connections ({per_connection:.2} MiB each)"),
         per_connection <= 1.25,
     ))
+}
+
+/// A restart with the files in the page cache, and (when the bench could drop it) without:
+/// both must come in under the limit.
+fn restart(results: &Results, stored: u64, limit_ms: f64) -> Option<(String, bool)> {
+    let (warm, warm_met) = api(
+        results,
+        stored,
+        "restart over a Maildir: first SMTP session answered",
+        limit_ms,
+    )?;
+    let cold = api(
+        results,
+        stored,
+        "restart over a Maildir, page cache dropped: first SMTP session answered",
+        limit_ms,
+    );
+    Some(match cold {
+        Some((cold, cold_met)) => (
+            format!("{warm} (page cache dropped first: {cold})"),
+            warm_met && cold_met,
+        ),
+        None => (format!("{warm} (page cache kept)"), warm_met),
+    })
 }
 
 fn api(results: &Results, stored: u64, what: &str, limit_ms: f64) -> Option<(String, bool)> {
