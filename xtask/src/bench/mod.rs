@@ -32,6 +32,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use api::ApiRow;
 use error::BenchError;
@@ -45,6 +46,7 @@ pub(crate) struct Results {
     pub machine: Machine,
     pub date: String,
     pub load_before: f64,
+    pub quiet: procfs::Quiet,
     pub load_after: f64,
     pub foreign_before: Vec<(String, usize)>,
     pub foreign_after: Vec<(String, usize)>,
@@ -130,6 +132,8 @@ fn run_bench(args: &[String]) -> Result<(), BenchError> {
 }
 
 fn measure(tools: &tools::Tools, options: &Options) -> Results {
+    eprintln!("bench: waiting for the machine to go quiet (under 10 % CPU busy for a second, at most 2 minutes)");
+    let quiet = procfs::wait_until_quiet(0.10, Duration::from_secs(120));
     let load_before = procfs::load_average();
     let foreign_before = procfs::foreign_work();
     let cells: Vec<CellResult> = cells::all(options)
@@ -162,6 +166,7 @@ fn measure(tools: &tools::Tools, options: &Options) -> Results {
         machine: Machine::describe(),
         date: now(),
         load_before,
+        quiet,
         load_after: procfs::load_average(),
         foreign_before,
         foreign_after: procfs::foreign_work(),

@@ -125,6 +125,53 @@ pub(crate) fn cpu_model(cpuinfo: &str) -> Option<String> {
         .map(|(_, model)| model.trim().to_owned())
 }
 
+/// How the machine was before the cells: how long the bench waited for it to go quiet, and
+/// the share of CPU time busy over the last second it looked.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Quiet {
+    pub waited: Duration,
+    pub busy: f64,
+}
+
+/// Waits, up to `limit`, until the whole machine's CPU is less than `busy_below` busy over one
+/// second (`/proc/stat`): a build that just finished, or anything else still running down,
+/// would otherwise land on the first cells. Gives up quietly without `/proc/stat`.
+pub(crate) fn wait_until_quiet(busy_below: f64, limit: Duration) -> Quiet {
+    let started = std::time::Instant::now();
+    let mut before = cpu_times();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let after = cpu_times();
+        let busy = match (before, after) {
+            (Some((busy0, total0)), Some((busy1, total1))) if total1 > total0 => {
+                busy1.saturating_sub(busy0) as f64 / (total1 - total0) as f64
+            }
+            _ => 0.0,
+        };
+        let waited = started.elapsed();
+        if busy < busy_below || waited >= limit {
+            return Quiet { waited, busy };
+        }
+        before = after;
+    }
+}
+
+/// Busy and total jiffies of all CPUs (the `cpu` line of `/proc/stat`; idle and iowait are
+/// not busy).
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().sum();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
 /// The 1-minute load average.
 pub(crate) fn load_average() -> f64 {
     fs::read_to_string("/proc/loadavg")

@@ -84,6 +84,12 @@ fn machine(out: &mut String, r: &Results) {
         "- Load average (1 min): {:.2} before the cells, {:.2} after.",
         r.load_before, r.load_after
     );
+    let _ = writeln!(
+        out,
+        "- Before the first cell the bench waited {:.0} s for the machine to go quiet ({:.0} % CPU busy over the last second).",
+        r.quiet.waited.as_secs_f64(),
+        r.quiet.busy * 100.0
+    );
     let _ = writeln!(out, "- Other work on the machine: {}.", foreign(r));
     let _ = writeln!(
         out,
