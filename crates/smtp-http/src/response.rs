@@ -1,9 +1,9 @@
 //! An HTTP response: status, header fields and a body held in memory.
 //!
 //! The server writes it with a `Content-Length`; large bodies (a raw message) are shared with
-//! the store as an `Arc<[u8]>` instead of being copied.
+//! the store as a [`SharedBytes`] instead of being copied.
 
-use std::sync::Arc;
+use smtp_store::SharedBytes;
 
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ pub enum Body {
     Empty,
     Bytes(Vec<u8>),
     /// Bytes shared with the store (a raw message), written without a copy.
-    Shared(Arc<[u8]>),
+    Shared(SharedBytes),
     /// Bytes built into the program (the web page): never copied, not even at start.
     Static(&'static [u8]),
 }

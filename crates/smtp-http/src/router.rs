@@ -188,7 +188,7 @@ impl Router {
     /// The same router serving `html` as the web page (`/`, `/search`, `/view/...`).
     #[must_use]
     pub fn with_index(mut self, html: impl Into<String>) -> Self {
-        self.index = Body::Shared(Arc::from(html.into().into_bytes()));
+        self.index = Body::Shared(Arc::new(html.into().into_bytes()));
         self
     }
 

@@ -67,7 +67,7 @@ mod tests;
 
 pub use error::StoreError;
 pub use id::{IdGenerator, InvalidMessageId, MessageId};
-pub use message::{Counts, Envelope, Page, StoredMessage};
+pub use message::{Counts, Envelope, Page, SharedBytes, StoredMessage};
 pub use store::{Store, StoreConfig, StoreHandle, DEFAULT_MAX_MESSAGES, THREAD_NAME};
 pub use summary::{
     bodies, part, summarize, Address, Attachment, Bodies, BodyText, Checksums, Part, Summary,

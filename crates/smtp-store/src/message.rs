@@ -5,7 +5,7 @@
 //! A [`StoredMessage`] is a small handle: the envelope, the parsed [`Summary`], the size and the
 //! read flag, plus the message's bytes in one of two places:
 //!
-//! - **memory** (the default store): the bytes themselves, shared as `Arc<[u8]>`;
+//! - **memory** (the default store): the bytes themselves, shared as [`SharedBytes`];
 //! - **a Maildir file**: only the file's current path (shared with the store, which updates it
 //!   when marking read moves the file). The bytes are read from disk when asked for, on the
 //!   asking thread, never on the storage thread, and are cached in that one copy of the message
@@ -24,6 +24,12 @@ use std::time::SystemTime;
 
 use crate::id::MessageId;
 use crate::summary::Summary;
+
+/// A message's bytes, shared by the store, the API's responses and the Maildir writer without a
+/// copy. An `Arc<Vec<u8>>` rather than an `Arc<[u8]>`: the composed message's `Vec` moves in as
+/// it is, where `Arc::<[u8]>::from` would copy every byte into an allocation of its own (once
+/// more per delivery, and per Maildir read).
+pub type SharedBytes = Arc<Vec<u8>>;
 
 /// How often a reader retries a file that moved while it was opening it.
 const READ_ATTEMPTS: usize = 3;
@@ -61,7 +67,7 @@ pub struct StoredMessage {
     meta: Arc<Meta>,
     read: bool,
     /// The file's bytes once this copy has read them (Maildir only).
-    loaded: OnceLock<Arc<[u8]>>,
+    loaded: OnceLock<SharedBytes>,
 }
 
 /// The parts of a message that never change after it is stored.
@@ -77,7 +83,7 @@ struct Meta {
 
 #[derive(Clone)]
 enum Content {
-    Memory(Arc<[u8]>),
+    Memory(SharedBytes),
     File(Arc<FileLocation>),
 }
 
@@ -130,7 +136,7 @@ impl StoredMessage {
     /// A new, unread message kept in memory. `raw` is the message as stored, added headers
     /// included.
     #[must_use]
-    pub fn new(id: MessageId, received: SystemTime, envelope: Envelope, raw: Arc<[u8]>) -> Self {
+    pub fn new(id: MessageId, received: SystemTime, envelope: Envelope, raw: SharedBytes) -> Self {
         let size = raw.len();
         Self::from_meta(
             Meta {
@@ -236,10 +242,12 @@ impl StoredMessage {
     /// The same bytes as a shared buffer, for a caller that must hold them past this message;
     /// empty if a Maildir file cannot be read (see [`raw`](Self::raw)).
     #[must_use]
-    pub fn raw_shared(&self) -> Arc<[u8]> {
+    pub fn raw_shared(&self) -> SharedBytes {
         match &self.meta.content {
             Content::Memory(bytes) => Arc::clone(bytes),
-            Content::File(_) => self.loaded().map_or_else(|| Arc::from(&[][..]), Arc::clone),
+            Content::File(_) => self
+                .loaded()
+                .map_or_else(|| Arc::new(Vec::new()), Arc::clone),
         }
     }
 
@@ -248,14 +256,14 @@ impl StoredMessage {
     /// # Errors
     /// Reading the file failed; `NotFound` when it was deleted after this copy was taken. A
     /// message kept in memory never fails.
-    pub fn read_raw(&self) -> io::Result<Arc<[u8]>> {
+    pub fn read_raw(&self) -> io::Result<SharedBytes> {
         match &self.meta.content {
             Content::Memory(bytes) => Ok(Arc::clone(bytes)),
             Content::File(location) => {
                 if let Some(bytes) = self.loaded.get() {
                     return Ok(Arc::clone(bytes));
                 }
-                let bytes: Arc<[u8]> = Arc::from(location.read()?);
+                let bytes: SharedBytes = Arc::new(location.read()?);
                 Ok(Arc::clone(self.loaded.get_or_init(|| bytes)))
             }
         }
@@ -310,7 +318,7 @@ impl StoredMessage {
         self
     }
 
-    fn loaded(&self) -> Option<&Arc<[u8]>> {
+    fn loaded(&self) -> Option<&SharedBytes> {
         if self.loaded.get().is_none() {
             if let Err(err) = self.read_raw() {
                 if err.kind() != io::ErrorKind::NotFound {

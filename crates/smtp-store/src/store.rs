@@ -14,7 +14,7 @@ use crate::compose::{self, Stamp};
 use crate::error::StoreError;
 use crate::id::MessageId;
 use crate::memory::Selection;
-use crate::message::{Counts, Envelope, Page, StoredMessage};
+use crate::message::{Counts, Envelope, Page, SharedBytes, StoredMessage};
 use crate::summary;
 
 /// Mailpit's default for `--max`: the number of messages kept.
@@ -208,7 +208,7 @@ impl StoreHandle {
         drop(data);
         let summary = summary::summarize(&composed);
         let message =
-            StoredMessage::new(id, received, envelope, Arc::from(composed)).with_summary(summary);
+            StoredMessage::new(id, received, envelope, Arc::new(composed)).with_summary(summary);
         if self.shared.durable || self.shared.queued() >= UNANSWERED_DELIVERIES {
             self.call(|reply| Request::Deliver {
                 message,
@@ -259,7 +259,7 @@ impl StoreHandle {
     ///
     /// # Errors
     /// The store is closed, or (Maildir) reading the file failed.
-    pub fn raw(&self, id: MessageId) -> Result<Option<Arc<[u8]>>, StoreError> {
+    pub fn raw(&self, id: MessageId) -> Result<Option<SharedBytes>, StoreError> {
         let Some(message) = self.get(id)? else {
             return Ok(None);
         };

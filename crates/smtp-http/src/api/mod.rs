@@ -11,7 +11,7 @@ mod send;
 mod status;
 
 use serde_json::{Map, Value};
-use smtp_store::{MessageId, StoreError, StoredMessage};
+use smtp_store::{MessageId, SharedBytes, StoreError, StoredMessage};
 
 use std::sync::Arc;
 
@@ -119,7 +119,7 @@ fn lookup(call: &Call<'_>, id: &str) -> Result<Arc<StoredMessage>, ApiError> {
 
 /// The bytes of a stored message. A Maildir file deleted meanwhile is `404`; one that cannot
 /// be read is a storage failure.
-fn raw_bytes(message: &StoredMessage) -> Result<Arc<[u8]>, ApiError> {
+fn raw_bytes(message: &StoredMessage) -> Result<SharedBytes, ApiError> {
     match message.read_raw() {
         Ok(bytes) => Ok(bytes),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(ApiError::NotFound),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use smtp_store::{Envelope, MessageId, Store, StoreConfig, StoredMessage, Summary};
+use smtp_store::{Envelope, MessageId, SharedBytes, Store, StoreConfig, StoredMessage, Summary};
 
 use crate::{Method, Request, Response, Router, RouterConfig};
 
@@ -76,7 +76,7 @@ pub(crate) fn message(received_secs: u64, summary: Summary) -> StoredMessage {
 /// A stored message of `raw` built by hand, with the given summary.
 pub(crate) fn message_from(received_secs: u64, summary: Summary, raw: &str) -> StoredMessage {
     let received = UNIX_EPOCH + Duration::from_secs(received_secs);
-    let raw: Arc<[u8]> = Arc::from(raw.as_bytes());
+    let raw: SharedBytes = Arc::new(raw.as_bytes().to_vec());
     StoredMessage::new(
         MessageId::generate_at(received),
         received,

@@ -30,7 +30,7 @@ fn delivered_messages_are_files_in_new() {
     let message = handle.get(id).unwrap().unwrap();
     assert_eq!(message.raw(), on_disk);
     assert_eq!(message.size(), on_disk.len());
-    assert_eq!(handle.raw(id).unwrap().unwrap().as_ref(), on_disk);
+    assert_eq!(*handle.raw(id).unwrap().unwrap(), on_disk);
     assert_eq!(message.summary().subject, "first");
     // What search reads of the body is kept in memory, not read from the file.
     fs::remove_file(dir.path().join("new").join(name)).unwrap();
