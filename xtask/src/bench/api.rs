@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::client::{self, ClientLoad, Security};
@@ -194,12 +195,6 @@ pub(crate) fn maildir_restart(tools: &Tools, stored: u64, repeats: usize) -> Vec
         Err(err) => return vec![row("restart over a Maildir", None, Some(err.to_string()))],
     };
     let api_note = (!tools.api_ok).then(|| "skipped: no HTTP API in this build".to_owned());
-    let cold_note = |times: &[f64]| {
-        restarts
-            .cold_skipped
-            .clone()
-            .or_else(|| times.is_empty().then(|| api_note.clone()).flatten())
-    };
     vec![
         row(
             "restart over a Maildir: first SMTP session answered",
@@ -214,12 +209,12 @@ pub(crate) fn maildir_restart(tools: &Tools, stored: u64, repeats: usize) -> Vec
         row(
             "restart over a Maildir, page cache dropped: first SMTP session answered",
             Spread::of(&restarts.cold_smtp),
-            cold_note(&restarts.cold_smtp),
+            restarts.cold_skipped.clone(),
         ),
         row(
             "restart over a Maildir, page cache dropped: API lists every message",
             Spread::of(&restarts.cold_api),
-            cold_note(&restarts.cold_api),
+            restarts.cold_skipped.clone().or(api_note),
         ),
     ]
 }
@@ -266,7 +261,7 @@ fn restart_once(
     spec: &ServerSpec,
     tools: &Tools,
     label: &str,
-    dir: &mut Option<std::path::PathBuf>,
+    dir: &mut Option<PathBuf>,
     stored: u64,
 ) -> Result<(f64, Option<f64>), BenchError> {
     let started = Instant::now();

@@ -151,27 +151,16 @@ fn postfix_tools() -> Result<(PathBuf, PathBuf), BenchError> {
 
 fn install_postfix() -> Result<(), BenchError> {
     let tool = "postfix (smtp-source, smtp-sink)";
-    if !is_root() {
-        return Err(BenchError::Install {
-            tool,
-            detail: "run as root, or `sudo apt-get install postfix` first".to_owned(),
-        });
-    }
+    let fail = |detail: String| BenchError::Install { tool, detail };
+    need_root(tool, "postfix")?;
     // No configuration, and no service start: policy-rc.d answering 101 forbids it.
     let preseed = "postfix postfix/main_mailer_type select No configuration\n";
-    pipe_into(Command::new("debconf-set-selections"), preseed).map_err(|e| {
-        BenchError::Install {
-            tool,
-            detail: format!("debconf-set-selections: {e}"),
-        }
-    })?;
+    pipe_into(Command::new("debconf-set-selections"), preseed)
+        .map_err(|e| fail(format!("debconf-set-selections: {e}")))?;
     let policy = Path::new("/usr/sbin/policy-rc.d");
     let made_policy = !policy.exists();
     if made_policy {
-        fs::write(policy, "#!/bin/sh\nexit 101\n").map_err(|e| BenchError::Install {
-            tool,
-            detail: e.to_string(),
-        })?;
+        fs::write(policy, "#!/bin/sh\nexit 101\n").map_err(|e| fail(e.to_string()))?;
         let _ = Command::new("chmod").args(["755"]).arg(policy).status();
     }
     let result = apt_install(tool, "postfix");
@@ -181,14 +170,21 @@ fn install_postfix() -> Result<(), BenchError> {
     result
 }
 
-/// `apt-get install` of one Debian package, as root.
-fn apt_install(tool: &'static str, package: &str) -> Result<(), BenchError> {
-    if !is_root() {
-        return Err(BenchError::Install {
+/// Installing needs root; otherwise the error says what to run first.
+fn need_root(tool: &'static str, package: &str) -> Result<(), BenchError> {
+    if is_root() {
+        Ok(())
+    } else {
+        Err(BenchError::Install {
             tool,
             detail: format!("run as root, or `sudo apt-get install {package}` first"),
-        });
+        })
     }
+}
+
+/// `apt-get install` of one Debian package, as root.
+fn apt_install(tool: &'static str, package: &str) -> Result<(), BenchError> {
+    need_root(tool, package)?;
     run_checked(
         Command::new("apt-get").args(["update", "-qq"]),
         "apt-get update",
