@@ -208,8 +208,12 @@ impl Connection<'_> {
                 transport, output, ..
             } = self;
             let transport = transport.as_mut().ok_or_else(lost_in_starttls)?;
-            transport.write_all(output)?;
-            transport.flush()?;
+            if self.session.is_closed() {
+                transport.write_last(output)?;
+            } else {
+                transport.write_all(output)?;
+                transport.flush()?;
+            }
         }
         Ok(())
     }

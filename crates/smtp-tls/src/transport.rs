@@ -2,9 +2,12 @@
 //!
 //! [`Transport`] is what the session driver reads from and writes to. It holds no buffer of
 //! its own and no lock: the plaintext side is the bare `TcpStream`, the TLS side rustls's
-//! `StreamOwned`. Both handshake paths finish the handshake before returning, within one
-//! total deadline, by re-arming the socket timeouts with the time left before every read
-//! and write; a client that trickles bytes cannot stretch it.
+//! `StreamOwned`, read and written through its connection and socket so that the records
+//! rustls queues by itself (the TLS 1.3 session ticket, a KeyUpdate answer, `close_notify`)
+//! leave in the same write as a reply instead of one each. Both handshake paths finish the
+//! handshake before returning, within one total deadline, by re-arming the socket timeouts
+//! with the time left before every read and write; a client that trickles bytes cannot
+//! stretch it.
 
 use std::cell::Cell;
 use std::fmt;
@@ -109,6 +112,28 @@ impl Transport {
         }
     }
 
+    /// Writes the connection's last bytes (a `221` or a `421`). Over TLS the `close_notify`
+    /// alert goes in the same write, so [`Transport::shutdown`] afterwards only sends the FIN.
+    pub fn write_last(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Plain(tcp) => tcp.write_all(bytes),
+            Self::Tls(stream) => {
+                let mut rest = bytes;
+                while !rest.is_empty() {
+                    // rustls takes what fits in its send buffer (a reply always does); when
+                    // it is full, what it holds is sent to make room.
+                    let taken = stream.conn.writer().write(rest)?;
+                    rest = &rest[taken..];
+                    if !rest.is_empty() {
+                        send_queued(stream)?;
+                    }
+                }
+                stream.conn.send_close_notify();
+                send_queued(stream)
+            }
+        }
+    }
+
     /// Ends the connection politely: a TLS `close_notify` alert if TLS is up, then a TCP FIN.
     /// Dropping the transport afterwards releases the socket.
     pub fn shutdown(&mut self) -> io::Result<()> {
@@ -127,7 +152,56 @@ impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Self::Plain(tcp) => tcp.read(buf),
-            Self::Tls(stream) => stream.read(buf),
+            Self::Tls(stream) => read_plaintext(stream, buf),
+        }
+    }
+}
+
+/// Writes plaintext as `StreamOwned::write` does, except that what rustls already had queued
+/// (a session ticket held back by `read_plaintext`) is not written on its own first: it
+/// leaves in the same write as the new records, ahead of them.
+fn write_plaintext(
+    stream: &mut StreamOwned<ServerConnection, TcpStream>,
+    write: impl FnOnce(&mut rustls::Writer<'_>) -> io::Result<usize>,
+) -> io::Result<usize> {
+    let taken = write(&mut stream.conn.writer())?;
+    send_queued(stream)?;
+    Ok(taken)
+}
+
+/// Writes every TLS record rustls has queued, in as few writes as the socket allows.
+fn send_queued(stream: &mut StreamOwned<ServerConnection, TcpStream>) -> io::Result<()> {
+    let StreamOwned { conn, sock } = stream;
+    while conn.wants_write() {
+        match conn.write_tls(sock) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads plaintext as `StreamOwned::read` does, except that it does not first write what
+/// rustls has queued for the peer: a TLS 1.3 session ticket, or the answer to a KeyUpdate.
+/// The client waits for neither, and both stay in order ahead of the next reply, which
+/// carries them out in one write.
+fn read_plaintext(
+    stream: &mut StreamOwned<ServerConnection, TcpStream>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let StreamOwned { conn, sock } = stream;
+    loop {
+        // Buffered plaintext, or `Ok(0)` after close_notify, or an unclean-close error once
+        // the socket has reached its end; `WouldBlock` means a record has to be read.
+        match conn.reader().read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            done => return done,
+        }
+        conn.read_tls(sock)?;
+        if let Err(error) = conn.process_new_packets() {
+            // rustls has queued an alert saying why: a last try to send it.
+            let _best_effort = conn.write_tls(sock);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, error));
         }
     }
 }
@@ -139,14 +213,14 @@ impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Self::Plain(tcp) => tcp.write(buf),
-            Self::Tls(stream) => stream.write(buf),
+            Self::Tls(stream) => write_plaintext(stream, |writer| writer.write(buf)),
         }
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
             Self::Plain(tcp) => tcp.write_vectored(bufs),
-            Self::Tls(stream) => stream.write_vectored(bufs),
+            Self::Tls(stream) => write_plaintext(stream, |writer| writer.write_vectored(bufs)),
         }
     }
 
@@ -188,7 +262,13 @@ fn handshake(
         send_pending(&mut conn, &mut tcp, deadline)?;
         receive(&mut conn, &mut tcp, deadline)?;
     }
-    send_pending(&mut conn, &mut tcp, deadline)?;
+    // TLS 1.2 ends with the server's Finished, which the client waits for. What TLS 1.3
+    // queues now is only the session ticket: it waits for the first reply and goes out in the
+    // same write (see `read_plaintext`), not as a packet of its own that wakes the client for
+    // nothing.
+    if conn.protocol_version() != Some(ProtocolVersion::TLSv1_3) {
+        send_pending(&mut conn, &mut tcp, deadline)?;
+    }
     saved.restore(&tcp).map_err(HandshakeError::Io)?;
     Ok(Transport::Tls(Box::new(StreamOwned::new(conn, tcp))))
 }

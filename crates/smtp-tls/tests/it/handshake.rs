@@ -421,3 +421,58 @@ fn a_tcp_stream_is_plain_until_upgraded() {
         client.local_addr().unwrap()
     );
 }
+
+/// What the server holds back to send with a reply: the TLS 1.3 session ticket waits for
+/// the first reply (nothing arrives while the client is silent), and `write_last` sends the
+/// last reply and the `close_notify` together, before any `shutdown`. (That they leave in
+/// one write is counted with `strace` in docs/benchmarks.md: a test cannot tell one write
+/// from two that follow each other within microseconds.)
+#[test]
+fn the_ticket_waits_for_the_first_reply_and_close_notify_leaves_with_the_last() {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let (client_done, server_may_close) = std::sync::mpsc::channel::<()>();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let mut transport = Transport::from(tcp)
+            .upgrade(tls.current(), IO_TIMEOUT)
+            .unwrap();
+        let first = read_line(&mut transport);
+        transport
+            .write_all(format!("250 {first}").as_bytes())
+            .unwrap();
+        transport.flush().unwrap();
+        assert_eq!(read_line(&mut transport), "QUIT\r\n");
+        transport.write_last(b"221 bye\r\n").unwrap();
+        server_may_close.recv_timeout(IO_TIMEOUT).unwrap();
+        transport.shutdown().unwrap();
+    });
+    let mut client =
+        client_handshake(connect(addr), any_cert_client(&[&TLS13]), "localhost").unwrap();
+
+    client
+        .sock
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let silence = client.sock.peek(&mut [0; 1]).unwrap_err();
+    assert!(
+        matches!(
+            silence.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "the server wrote before the client spoke: {silence}"
+    );
+    client.sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    client.write_all(b"NOOP\r\n").unwrap();
+    client.flush().unwrap();
+    assert_eq!(read_line(&mut client), "250 NOOP\r\n");
+
+    client.write_all(b"QUIT\r\n").unwrap();
+    client.flush().unwrap();
+    let mut last = String::new();
+    client.read_to_string(&mut last).unwrap();
+    assert_eq!(last, "221 bye\r\n");
+    client_done.send(()).unwrap();
+    server.join().unwrap();
+}
