@@ -6,8 +6,9 @@
 //! - `cargo xtask deps`: only the install step (Debian packages, which need root for `apt-get`;
 //!   the PyPI and npm API clients the end-to-end tests drive).
 //! - `cargo xtask fuzz TARGET|all SECONDS`: run the libFuzzer targets in `fuzz/` (bounded).
-//! - `cargo xtask bench [--quick] [--only CELLS]`: mailsink side by side with reference servers
-//!   (see `docs/benchmarks.md`).
+//! - `cargo xtask bench [--quick] [--only CELLS] [--baseline PATH] [--peers NAMES]`: mailsink
+//!   side by side with reference servers, or with an earlier build of itself (see
+//!   `docs/benchmarks.md`).
 
 use std::process::{Command, ExitCode};
 
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         Some("bench-floor") => bench::floor::main(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|deps|fuzz TARGET SECONDS|bench [--quick] [--only CELLS]>"
+                "usage: cargo xtask <ci|deps|fuzz TARGET SECONDS|bench [--quick] [--only CELLS] ...>"
             );
             return ExitCode::from(2);
         }

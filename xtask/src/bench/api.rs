@@ -1,6 +1,7 @@
 //! The API cells: list a page of 50 and search, with many messages stored; and how long
 //! `--maildir` takes to come back over many messages. Skipped (with a note) while this build has
-//! no HTTP API or no Maildir store.
+//! no HTTP API or no Maildir store. With `--baseline` the earlier build runs each after mailsink
+//! (not interleaved: each fills a store of its own), its rows named after it.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -65,8 +66,18 @@ pub(crate) fn total(body: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Page and search timings with `stored` messages (memory store, `--max 0`).
-pub(crate) fn list_and_search(tools: &Tools, stored: u64, repeats: usize) -> Vec<ApiRow> {
+/// Page and search timings with `stored` messages (memory store, `--max 0`), for either
+/// mailsink build.
+pub(crate) fn list_and_search(
+    tools: &Tools,
+    kind: Kind,
+    stored: u64,
+    repeats: usize,
+) -> Vec<ApiRow> {
+    named(kind, list_and_search_of(tools, kind, stored, repeats))
+}
+
+fn list_and_search_of(tools: &Tools, kind: Kind, stored: u64, repeats: usize) -> Vec<ApiRow> {
     let skip = |note: String| {
         vec![ApiRow {
             what: format!("list and search, {stored} messages"),
@@ -78,9 +89,9 @@ pub(crate) fn list_and_search(tools: &Tools, stored: u64, repeats: usize) -> Vec
     if !tools.api_ok {
         return skip("skipped: `/api/v1/messages` does not answer in this build".to_owned());
     }
-    eprintln!("bench: api with {stored} messages");
-    let spec = ServerSpec::new(Kind::Mailsink);
-    let server = match servers::start(&spec, tools, &format!("api-{stored}")) {
+    eprintln!("bench: api with {stored} messages ({})", kind.name());
+    let spec = ServerSpec::new(kind);
+    let server = match servers::start(&spec, tools, &format!("api-{stored}-{}", kind.name())) {
         Ok(server) => server,
         Err(err) => return skip(err.to_string()),
     };
@@ -178,7 +189,27 @@ fn fill(addr: SocketAddr, count: u64) -> Result<(), BenchError> {
 /// Time for `--maildir` to come back over `stored` messages: to the first SMTP session, and
 /// (with the API) until the API lists them all; with the files in the page cache (a restart),
 /// and, as root, with the page cache dropped first (a reboot: every file read from the disk).
-pub(crate) fn maildir_restart(tools: &Tools, stored: u64, repeats: usize) -> Vec<ApiRow> {
+pub(crate) fn maildir_restart(
+    tools: &Tools,
+    kind: Kind,
+    stored: u64,
+    repeats: usize,
+) -> Vec<ApiRow> {
+    named(kind, maildir_restart_of(tools, kind, stored, repeats))
+}
+
+/// The baseline's rows start with its name; mailsink's are left as they are (the targets
+/// find them by their text).
+fn named(kind: Kind, mut rows: Vec<ApiRow>) -> Vec<ApiRow> {
+    if kind != Kind::Mailsink {
+        for row in &mut rows {
+            row.what = format!("{}: {}", kind.name(), row.what);
+        }
+    }
+    rows
+}
+
+fn maildir_restart_of(tools: &Tools, kind: Kind, stored: u64, repeats: usize) -> Vec<ApiRow> {
     let row = |what: &str, time, note| ApiRow {
         what: what.to_owned(),
         stored,
@@ -189,8 +220,11 @@ pub(crate) fn maildir_restart(tools: &Tools, stored: u64, repeats: usize) -> Vec
         let note = Some("skipped: this build does not accept `--maildir` yet".to_owned());
         return vec![row("restart over a Maildir", None, note)];
     }
-    eprintln!("bench: maildir restart over {stored} messages");
-    let restarts = match restart_times(tools, stored, repeats) {
+    eprintln!(
+        "bench: maildir restart over {stored} messages ({})",
+        kind.name()
+    );
+    let restarts = match restart_times(tools, kind, stored, repeats) {
         Ok(restarts) => restarts,
         Err(err) => return vec![row("restart over a Maildir", None, Some(err.to_string()))],
     };
@@ -230,14 +264,20 @@ struct Restarts {
     cold_skipped: Option<String>,
 }
 
-fn restart_times(tools: &Tools, stored: u64, repeats: usize) -> Result<Restarts, BenchError> {
-    let spec = ServerSpec::new(Kind::Mailsink).maildir();
-    let server = servers::start(&spec, tools, "maildir-restart-fill")?;
+fn restart_times(
+    tools: &Tools,
+    kind: Kind,
+    stored: u64,
+    repeats: usize,
+) -> Result<Restarts, BenchError> {
+    let spec = ServerSpec::new(kind).maildir();
+    let prefix = format!("maildir-restart-{}", kind.name());
+    let server = servers::start(&spec, tools, &format!("{prefix}-fill"))?;
     fill(server.addr, stored)?;
     let mut dir = server.stop_keeping_data();
     let mut restarts = Restarts::default();
     for round in 0..repeats {
-        let label = format!("maildir-restart-{round}");
+        let label = format!("{prefix}-{round}");
         let (smtp, api) = restart_once(&spec, tools, &label, &mut dir, stored)?;
         restarts.smtp.push(smtp);
         restarts.api.extend(api);
@@ -247,7 +287,7 @@ fn restart_times(tools: &Tools, stored: u64, repeats: usize) -> Result<Restarts,
             restarts.cold_skipped = Some(format!("skipped: {why}"));
             break;
         }
-        let label = format!("maildir-restart-cold-{round}");
+        let label = format!("{prefix}-cold-{round}");
         let (smtp, api) = restart_once(&spec, tools, &label, &mut dir, stored)?;
         restarts.cold_smtp.push(smtp);
         restarts.cold_api.extend(api);

@@ -1,5 +1,6 @@
 //! The cells: what load, against which servers. The first contestant of a cell is the one the
-//! others are compared with (mailsink, except in the calibration cell).
+//! others are compared with (mailsink, except in the calibration cell); with `--baseline`, the
+//! earlier build comes second, started exactly as the first.
 
 use super::client::Security;
 use super::options::Options;
@@ -60,6 +61,8 @@ pub(crate) struct Cell {
     /// Messages per connection: 1, or all of them (spread over the connections).
     pub reuse: bool,
     pub contestants: Vec<Contestant>,
+    /// References the cell has but `--peers` left out.
+    pub left_out: Vec<Kind>,
 }
 
 impl Cell {
@@ -78,6 +81,7 @@ impl Cell {
             messages,
             reuse: false,
             contestants: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
@@ -100,6 +104,35 @@ impl Cell {
     fn floor(self, driver: &Driver) -> Self {
         let kind = Kind::Floor;
         self.with(kind.name(), ServerSpec::new(kind), driver.clone())
+    }
+
+    /// Leaves out the references `--peers` does not name and, with `--baseline`, puts the
+    /// baseline second: a twin of the first row when that row is mailsink's, with the same
+    /// arguments and load. mailsink's other rows (plain against TLS, memory against `--maildir`,
+    /// ...) compare mailsink with itself and get no twin.
+    fn pick(&mut self, options: &Options) {
+        for contestant in &self.contestants {
+            let kind = contestant.server.kind;
+            if !options.runs(kind) && !self.left_out.contains(&kind) {
+                self.left_out.push(kind);
+            }
+        }
+        self.contestants.retain(|c| options.runs(c.server.kind));
+        let first = self.contestants.first();
+        let Some(first) = first.filter(|c| c.server.kind == Kind::Mailsink) else {
+            return;
+        };
+        if options.runs(Kind::Baseline) {
+            let twin = Contestant {
+                label: first.label.replacen("mailsink", Kind::Baseline.name(), 1),
+                server: ServerSpec {
+                    kind: Kind::Baseline,
+                    ..first.server.clone()
+                },
+                driver: first.driver.clone(),
+            };
+            self.contestants.insert(1, twin);
+        }
     }
 
     /// mailsink and every reference that speaks `security`, all driven by `driver`.
@@ -341,6 +374,11 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
         .with("mailsink", mailsink().max_message_mib(1), refusal),
     );
     cells.retain(|cell| options.selects(cell.name));
+    for cell in &mut cells {
+        cell.pick(options);
+    }
+    // The calibration cell has only smtp-sink, and goes when `--peers` leaves it out.
+    cells.retain(|cell| !cell.contestants.is_empty());
     cells
 }
 

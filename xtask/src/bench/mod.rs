@@ -5,7 +5,8 @@
 //! is started fresh, driven with the same load, measured from `/proc` (server CPU, peak RSS,
 //! threads), and stopped; contestants alternate round by round ([`run`]). The report
 //! ([`report`]) gives medians, min–max and ratios, checks issue 7's targets ([`targets`]) and,
-//! for a full run, goes into `docs/benchmarks.md`.
+//! for a full run, goes into `docs/benchmarks.md`. `--baseline` adds an earlier mailsink build
+//! wherever mailsink runs, to compare two builds; `--peers` restricts the references.
 //!
 //! Everything it starts runs in a process group of its own and is killed on every exit path,
 //! including errors and SIGINT ([`process`]).
@@ -39,6 +40,7 @@ use error::BenchError;
 use options::Options;
 use procfs::Machine;
 use run::{CellResult, StartupResult};
+use servers::Kind;
 
 /// Everything one run measured, and the circumstances.
 #[derive(Debug)]
@@ -57,6 +59,8 @@ pub(crate) struct Results {
     pub cells: Vec<CellResult>,
     pub startup: Vec<StartupResult>,
     pub binary: Option<BinarySize>,
+    /// The `--baseline` binary's size.
+    pub baseline_binary: Option<BinarySize>,
     pub api: Vec<ApiRow>,
 }
 
@@ -72,25 +76,21 @@ pub(crate) struct BinarySize {
 /// `cargo xtask` builds xtask without optimisations; the load client must not be the
 /// bottleneck, so a debug build rebuilds xtask in release and hands over to it.
 pub(crate) fn main(args: &[String]) -> Result<(), String> {
-    if cfg!(debug_assertions) && !args.iter().any(|a| a == "--list") {
+    // A usage error is reported before the release build, not after.
+    let options = Options::parse(args).map_err(|err| err.to_string())?;
+    if cfg!(debug_assertions) && !options.list {
         return relaunch_optimised(args).map_err(|err| err.to_string());
     }
-    run_bench(args).map_err(|err| err.to_string())
+    run_bench(&options).map_err(|err| err.to_string())
 }
 
+/// Runs in the caller's directory, so relative `--mailsink` and `--baseline` paths still hold.
 fn relaunch_optimised(args: &[String]) -> Result<(), BenchError> {
-    let root = workspace_root();
+    let manifest = workspace_root().join("Cargo.toml");
     let status = Command::new("cargo")
-        .current_dir(&root)
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "--package",
-            "xtask",
-            "--",
-            "bench",
-        ])
+        .args(["run", "--quiet", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .args(["--package", "xtask", "--", "bench"])
         .args(args)
         .status()
         .map_err(BenchError::io("cargo run --release --package xtask"))?;
@@ -103,10 +103,9 @@ fn relaunch_optimised(args: &[String]) -> Result<(), BenchError> {
     }
 }
 
-fn run_bench(args: &[String]) -> Result<(), BenchError> {
-    let options = Options::parse(args)?;
+fn run_bench(options: &Options) -> Result<(), BenchError> {
     if options.list {
-        for cell in cells::all(&options) {
+        for cell in cells::all(options) {
             println!("{:<18} {}", cell.name, cell.title);
         }
         for name in cells::SPECIAL {
@@ -116,8 +115,8 @@ fn run_bench(args: &[String]) -> Result<(), BenchError> {
     }
     process::guard_signals()?;
     let root = workspace_root();
-    let tools = tools::prepare(&root, options.mailsink.clone())?;
-    let results = measure(&tools, &options);
+    let tools = tools::prepare(&root, options)?;
+    let results = measure(&tools, options);
     servers::remove_maildirs(&tools.work);
     let block = report::render(&results);
     println!("{block}");
@@ -141,26 +140,45 @@ fn measure(tools: &tools::Tools, options: &Options) -> Results {
         .map(|cell| run::cell(cell, tools, options))
         .collect();
     let startup = if options.selects("startup") {
-        run::startup(tools, if options.quick { 3 } else { 10 })
+        run::startup(tools, options, if options.quick { 3 } else { 10 })
     } else {
         Vec::new()
     };
-    let binary = options
-        .selects("binary")
-        .then(|| binary_size(&tools.mailsink, &tools.work));
+    let size = |binary: &Path| {
+        options
+            .selects("binary")
+            .then(|| binary_size(binary, &tools.work))
+            .flatten()
+    };
+    let binary = size(&tools.mailsink);
+    let baseline_binary = tools.baseline.as_deref().and_then(size);
+    let builds: Vec<Kind> = [Kind::Mailsink, Kind::Baseline]
+        .into_iter()
+        .filter(|&kind| options.runs(kind))
+        .collect();
     let mut api = Vec::new();
     let repeats = if options.quick { 5 } else { 20 };
     for (name, stored) in [("api-10k", 10_000), ("api-100k", 100_000)] {
         if options.selects(name) {
-            api.extend(api::list_and_search(tools, options.count(stored), repeats));
+            for &kind in &builds {
+                api.extend(api::list_and_search(
+                    tools,
+                    kind,
+                    options.count(stored),
+                    repeats,
+                ));
+            }
         }
     }
     if options.selects("maildir-restart") {
-        api.extend(api::maildir_restart(
-            tools,
-            options.count(100_000),
-            if options.quick { 1 } else { 3 },
-        ));
+        for &kind in &builds {
+            api.extend(api::maildir_restart(
+                tools,
+                kind,
+                options.count(100_000),
+                if options.quick { 1 } else { 3 },
+            ));
+        }
     }
     Results {
         machine: Machine::describe(),
@@ -176,7 +194,8 @@ fn measure(tools: &tools::Tools, options: &Options) -> Results {
         quick: options.quick,
         cells,
         startup,
-        binary: binary.flatten(),
+        binary,
+        baseline_binary,
         api,
     }
 }

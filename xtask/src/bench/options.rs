@@ -3,18 +3,24 @@
 use std::path::PathBuf;
 
 use super::error::BenchError;
+use super::servers::Kind;
 
 pub(crate) const USAGE: &str = "\
-usage: cargo xtask bench [--quick] [--only CELL[,CELL...]] [--pairs N] [--mailsink PATH] [--list]
+usage: cargo xtask bench [--quick] [--only CELL[,CELL...]] [--pairs N] [--mailsink PATH]
+                         [--baseline PATH] [--peers NAME[,NAME...]|none] [--list]
 
   --quick          one round per cell and a tenth of the messages (for development)
   --only CELLS     run only the cells whose names contain one of these (comma-separated)
   --pairs N        rounds per cell (default 3: mailsink and each reference alternate N times)
   --mailsink PATH  measure this binary instead of building `cargo build --release -p smtp-bin`
+  --baseline PATH  also measure this mailsink binary (an earlier build), with the same arguments
+                   as mailsink in every cell, as the row `mailsink baseline`
+  --peers NAMES    run only these references: smtp-sink, mailcrab, mailtutan, aiosmtpd, floor
+                   (comma-separated), or none (default: all)
   --list           print the cell names and exit
 
-A full run (no --quick, no --only) rewrites the generated part of docs/benchmarks.md; other runs
-write target/bench/report.md.";
+A full run (no --quick, --only, --baseline or --peers) rewrites the generated part of
+docs/benchmarks.md; other runs write target/bench/report.md.";
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +29,10 @@ pub(crate) struct Options {
     pub only: Vec<String>,
     pub pairs: usize,
     pub mailsink: Option<PathBuf>,
+    /// A second mailsink binary, measured wherever mailsink is.
+    pub baseline: Option<PathBuf>,
+    /// The references that run; `None`: every one.
+    pub peers: Option<Vec<Kind>>,
     pub list: bool,
 }
 
@@ -33,6 +43,8 @@ impl Options {
             only: Vec::new(),
             pairs: 3,
             mailsink: None,
+            baseline: None,
+            peers: None,
             list: false,
         };
         let mut pairs_given = false;
@@ -62,6 +74,8 @@ impl Options {
                     pairs_given = true;
                 }
                 "--mailsink" => options.mailsink = Some(PathBuf::from(value("--mailsink")?)),
+                "--baseline" => options.baseline = Some(PathBuf::from(value("--baseline")?)),
+                "--peers" => options.peers = Some(peers(&value("--peers")?)?),
                 other => return Err(BenchError::Usage(format!("unknown argument {other}"))),
             }
         }
@@ -76,9 +90,23 @@ impl Options {
         self.only.is_empty() || self.only.iter().any(|part| name.contains(part.as_str()))
     }
 
+    /// Whether servers of this kind run: mailsink always, the baseline when given, a reference
+    /// unless `--peers` leaves it out.
+    pub(crate) fn runs(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Mailsink => true,
+            Kind::Baseline => self.baseline.is_some(),
+            reference => self.peers.as_ref().is_none_or(|p| p.contains(&reference)),
+        }
+    }
+
     /// Whether this run writes `docs/benchmarks.md` (a full run only).
     pub(crate) fn writes_docs(&self) -> bool {
-        !self.quick && self.only.is_empty() && self.pairs >= 3
+        !self.quick
+            && self.only.is_empty()
+            && self.pairs >= 3
+            && self.baseline.is_none()
+            && self.peers.is_none()
     }
 
     /// Scales a full run's message count down for `--quick`.
@@ -89,4 +117,30 @@ impl Options {
             full
         }
     }
+}
+
+/// `--peers`' value: reference names, comma-separated, or `none`.
+fn peers(list: &str) -> Result<Vec<Kind>, BenchError> {
+    if list.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let mut kinds = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let kind = Kind::reference(name).ok_or_else(|| {
+            let known: Vec<&str> = Kind::REFERENCES.iter().map(|k| k.peer_name()).collect();
+            BenchError::Usage(format!(
+                "--peers: unknown reference {name} (known: {}, or none)",
+                known.join(", ")
+            ))
+        })?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    if kinds.is_empty() {
+        return Err(BenchError::Usage(
+            "--peers: name at least one reference, or none".to_owned(),
+        ));
+    }
+    Ok(kinds)
 }

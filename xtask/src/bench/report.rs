@@ -28,13 +28,19 @@ pub(crate) fn render(results: &Results) -> String {
     startup_table(&mut out, &results.startup);
     if let Some(binary) = &results.binary {
         let _ = writeln!(out, "### Release binary\n");
-        let _ = writeln!(
-            out,
-            "`mailsink` as built: {} bytes; after `strip`: {} bytes ({:.2} MiB).\n",
-            binary.built,
-            binary.stripped,
-            binary.stripped as f64 / (1024.0 * 1024.0)
-        );
+        for (name, size) in [
+            ("mailsink", Some(binary)),
+            ("mailsink baseline", results.baseline_binary.as_ref()),
+        ] {
+            let Some(size) = size else { continue };
+            let _ = writeln!(
+                out,
+                "`{name}` as built: {} bytes; after `strip`: {} bytes ({:.2} MiB).\n",
+                size.built,
+                size.stripped,
+                size.stripped as f64 / (1024.0 * 1024.0)
+            );
+        }
     }
     api_table(&mut out, results);
     if !results.notes.is_empty() {
@@ -151,6 +157,10 @@ fn cell_table(out: &mut String, cell: &CellResult) {
         "### {} (`{}`, {} messages per run)\n",
         cell.title, cell.name, cell.messages
     );
+    if !cell.left_out.is_empty() {
+        let names: Vec<&str> = cell.left_out.iter().map(|k| k.peer_name()).collect();
+        let _ = writeln!(out, "Left out by `--peers`: {}.\n", names.join(", "));
+    }
     let _ = writeln!(
         out,
         "| server | load | msg/s median | min–max | {} ÷ this | server CPU ms/msg | load CPU ms/msg | session ms | peak RSS MiB | threads | failed |",

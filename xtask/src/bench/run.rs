@@ -133,6 +133,8 @@ pub(crate) struct CellResult {
     pub title: String,
     pub messages: u64,
     pub contestants: Vec<ContestantResult>,
+    /// References the cell has but `--peers` left out.
+    pub left_out: Vec<Kind>,
 }
 
 impl CellResult {
@@ -189,6 +191,7 @@ pub(crate) fn cell(cell: &Cell, tools: &Tools, options: &Options) -> CellResult 
         title: cell.title.clone(),
         messages: cell.messages,
         contestants: results,
+        left_out: cell.left_out.clone(),
     }
 }
 
@@ -197,7 +200,7 @@ fn availability(contestant: &Contestant, tools: &Tools) -> Option<String> {
     if !tools.has(kind) {
         return Some(format!("{} is not installed", kind.name()));
     }
-    if kind == Kind::Mailsink && contestant.server.maildir && !tools.maildir_ok {
+    if kind.is_mailsink() && contestant.server.maildir && !tools.maildir_ok {
         return Some("this build does not accept `--maildir` yet".to_owned());
     }
     None
@@ -231,7 +234,10 @@ fn once(
         return Ok(record);
     }
     // Every `250` means the message is on disk: count the files (mailsink's own layout).
-    let files = (contestant.server.kind == Kind::Mailsink)
+    let files = contestant
+        .server
+        .kind
+        .is_mailsink()
         .then(|| server.maildir_messages())
         .flatten();
     if let Some(files) = files {
@@ -357,15 +363,19 @@ pub(crate) struct StartupResult {
     pub skipped: Option<String>,
 }
 
-pub(crate) fn startup(tools: &Tools, rounds: usize) -> Vec<StartupResult> {
+pub(crate) fn startup(tools: &Tools, options: &Options, rounds: usize) -> Vec<StartupResult> {
     eprintln!("bench: startup (start-up time to the first answered session, idle RSS)");
-    let kinds = [
+    let kinds: Vec<Kind> = [
         Kind::Mailsink,
+        Kind::Baseline,
         Kind::SmtpSink,
         Kind::Mailcrab,
         Kind::Mailtutan,
         Kind::Aiosmtpd,
-    ];
+    ]
+    .into_iter()
+    .filter(|&kind| options.runs(kind))
+    .collect();
     let mut results: Vec<StartupResult> = kinds
         .iter()
         .map(|kind| StartupResult {

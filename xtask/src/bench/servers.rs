@@ -25,6 +25,8 @@ const START_LIMIT: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Mailsink,
+    /// Another mailsink binary (`--baseline`), started exactly as [`Kind::Mailsink`] is.
+    Baseline,
     /// Postfix `smtp-sink`: discards everything, the ceiling.
     SmtpSink,
     /// mailcrab's SMTP engine in `xtask/peers/mailcrab-wrapper`.
@@ -36,9 +38,19 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The references mailsink is compared with, in the order the cells list them.
+    pub(crate) const REFERENCES: [Self; 5] = [
+        Self::SmtpSink,
+        Self::Mailcrab,
+        Self::Mailtutan,
+        Self::Aiosmtpd,
+        Self::Floor,
+    ];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Mailsink => "mailsink",
+            Self::Baseline => "mailsink baseline",
             Self::SmtpSink => "smtp-sink",
             Self::Mailcrab => "mailcrab",
             Self::Mailtutan => "mailtutan",
@@ -47,10 +59,31 @@ impl Kind {
         }
     }
 
+    /// The name `--peers` knows a reference by: its [`Kind::name`], `floor` for the shape's
+    /// floor.
+    pub(crate) fn peer_name(self) -> &'static str {
+        match self {
+            Self::Floor => "floor",
+            other => other.name(),
+        }
+    }
+
+    /// The reference `--peers` calls `name`.
+    pub(crate) fn reference(name: &str) -> Option<Self> {
+        Self::REFERENCES
+            .into_iter()
+            .find(|kind| kind.peer_name() == name)
+    }
+
+    /// Either mailsink build.
+    pub(crate) fn is_mailsink(self) -> bool {
+        matches!(self, Self::Mailsink | Self::Baseline)
+    }
+
     /// Whether the server can serve this security mode at all.
     pub(crate) fn supports(self, security: Security) -> bool {
         match self {
-            Self::Mailsink | Self::Aiosmtpd => true,
+            Self::Mailsink | Self::Baseline | Self::Aiosmtpd => true,
             Self::SmtpSink | Self::Floor => security == Security::Plain,
             Self::Mailcrab => security != Security::StartTls,
             Self::Mailtutan => security != Security::Implicit,
@@ -58,7 +91,8 @@ impl Kind {
     }
 }
 
-/// A server and how it is configured for one cell.
+/// A server and how it is configured for one cell. "mailsink" below means either build: the
+/// baseline gets the very same arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ServerSpec {
     pub kind: Kind,
@@ -186,7 +220,7 @@ pub(crate) fn start_on(
     maildir: Option<PathBuf>,
 ) -> Result<Running, BenchError> {
     let addr = free_addr()?;
-    let http = (spec.kind == Kind::Mailsink && tools.api_ok)
+    let http = (spec.kind.is_mailsink() && tools.api_ok)
         .then(free_addr)
         .transpose()?;
     let command = command(spec, tools, addr, http, maildir.as_deref())?;
@@ -250,8 +284,14 @@ fn command(
     );
     let mut cmd;
     match spec.kind {
-        Kind::Mailsink => {
-            cmd = Command::new(&tools.mailsink);
+        Kind::Mailsink | Kind::Baseline => {
+            cmd = Command::new(match spec.kind {
+                Kind::Baseline => tools.baseline.as_ref().ok_or_else(|| BenchError::Server {
+                    name: spec.kind.name().to_owned(),
+                    detail: "no --baseline binary given".to_owned(),
+                })?,
+                _ => &tools.mailsink,
+            });
             cmd.arg("--smtp").arg(addr.to_string()).arg("--quiet");
             if let Some(max) = spec.max {
                 cmd.arg("--max").arg(max.to_string());

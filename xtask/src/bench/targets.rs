@@ -11,7 +11,7 @@ use super::Results;
 pub(crate) enum Verdict {
     Met,
     Missed,
-    /// A cell it needs did not run or was skipped.
+    /// A cell it needs did not run or was skipped, or `--peers` left out a reference it needs.
     NotMeasured,
 }
 
@@ -165,7 +165,8 @@ fn first(cell: &CellResult) -> Option<&ContestantResult> {
         .filter(|c| c.skipped.is_none() && !c.runs.is_empty())
 }
 
-/// The peers (contestants other than mailsink's variants and the shape's floor) that ran.
+/// The peers (contestants other than mailsink's variants, the baseline included, and the shape's
+/// floor) that ran.
 fn peers(cell: &CellResult) -> impl Iterator<Item = &ContestantResult> {
     cell.contestants.iter().filter(|c| {
         !c.label.starts_with("mailsink")
@@ -175,7 +176,18 @@ fn peers(cell: &CellResult) -> impl Iterator<Item = &ContestantResult> {
     })
 }
 
+/// Whether `--peers` left out one of `names` (any peer when empty: "the best peer" needs them
+/// all) from this cell. The shape's floor is never a peer.
+fn left_out(cell: &CellResult, names: &[&str]) -> bool {
+    cell.left_out
+        .iter()
+        .any(|&kind| kind != Kind::Floor && (names.is_empty() || names.contains(&kind.name())))
+}
+
 fn cpu_vs_best_peer(cell: &CellResult) -> Option<(String, bool)> {
+    if left_out(cell, &[]) {
+        return None;
+    }
     let ours = first(cell)?.cpu_ms()?;
     let best = peers(cell)
         .filter_map(|p| Some((p.label.as_str(), p.cpu_ms()?)))
@@ -194,6 +206,9 @@ fn cpu_vs_best_peer(cell: &CellResult) -> Option<(String, bool)> {
 
 /// mailsink's median rate against the best of `names` (every peer when empty).
 fn rate_vs(cell: &CellResult, names: &[&str], at_least: f64) -> Option<(String, bool)> {
+    if left_out(cell, names) {
+        return None;
+    }
     let ours = first(cell)?.rate()?.median;
     let best = peers(cell)
         .filter(|p| names.is_empty() || names.contains(&p.label.as_str()))

@@ -1,12 +1,18 @@
 //! Unit tests of the benchmark's parsing, statistics and report pieces (no servers started).
 
+use std::time::Duration;
+
 use super::api::{parse_response, total};
-use super::client::{base64, message, message_file};
+use super::cells;
+use super::client::{base64, message, message_file, Security};
 use super::options::Options;
 use super::procfs::{cpu_model, stat_times, status_field, StatTimes};
 use super::report::{one_line, splice, BEGIN, END};
+use super::run::{CellResult, ContestantResult, RunRecord};
+use super::servers::Kind;
 use super::source::{last_count, SourceLoad};
 use super::stats::{median, Spread};
+use super::targets::{self, Verdict};
 use super::wire::parse_reply;
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -133,6 +139,241 @@ fn options_parse_quick_only_and_pairs() {
     assert!(Options::parse(&args(&["--pairs", "0"])).is_err());
     assert!(Options::parse(&args(&["--only"])).is_err());
     assert!(Options::parse(&args(&["--fast"])).is_err());
+}
+
+#[test]
+fn options_parse_baseline_and_peers_and_neither_writes_docs() {
+    let both = Options::parse(&args(&[
+        "--baseline",
+        "/tmp/mailsink-old",
+        "--peers",
+        "mailtutan, floor,mailtutan",
+    ]))
+    .unwrap();
+    assert_eq!(both.baseline.as_deref(), Some("/tmp/mailsink-old".as_ref()));
+    assert_eq!(both.peers, Some(vec![Kind::Mailtutan, Kind::Floor]));
+    assert!(both.runs(Kind::Mailsink) && both.runs(Kind::Baseline));
+    assert!(both.runs(Kind::Mailtutan) && both.runs(Kind::Floor));
+    assert!(!both.runs(Kind::SmtpSink) && !both.runs(Kind::Aiosmtpd));
+    assert!(!both.writes_docs());
+
+    let none = Options::parse(&args(&["--peers", "none"])).unwrap();
+    assert_eq!(none.peers, Some(Vec::new()));
+    assert!(none.runs(Kind::Mailsink) && !none.runs(Kind::Baseline));
+    assert!(Kind::REFERENCES.iter().all(|&kind| !none.runs(kind)));
+    assert!(!none.writes_docs(), "--peers is never a full run");
+
+    // Naming every reference is still not a full run.
+    let all = Options::parse(&args(&[
+        "--peers",
+        "smtp-sink,mailcrab,mailtutan,aiosmtpd,floor",
+    ]))
+    .unwrap();
+    assert!(Kind::REFERENCES.iter().all(|&kind| all.runs(kind)));
+    assert!(!all.writes_docs());
+    let baseline = Options::parse(&args(&["--baseline", "old"])).unwrap();
+    assert!(!baseline.writes_docs(), "--baseline is never a full run");
+
+    let default = Options::parse(&[]).unwrap();
+    assert!(Kind::REFERENCES.iter().all(|&kind| default.runs(kind)));
+    assert!(!default.runs(Kind::Baseline));
+
+    for bad in [
+        &["--peers", "postfix"][..],
+        &["--peers", "shape floor"],
+        &["--peers", "none,mailtutan"],
+        &["--peers", ","],
+        &["--peers"],
+        &["--baseline"],
+    ] {
+        assert!(Options::parse(&args(bad)).is_err(), "{bad:?}");
+    }
+    let err = Options::parse(&args(&["--peers", "mailpit"]))
+        .unwrap_err()
+        .to_string();
+    let first = err.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "--peers: unknown reference mailpit (known: smtp-sink, mailcrab, mailtutan, aiosmtpd, floor, or none)"
+    );
+}
+
+#[test]
+fn the_baseline_runs_second_with_the_first_rows_arguments() {
+    let options = Options::parse(&args(&["--baseline", "old"])).unwrap();
+    let all = cells::all(&options);
+    for cell in all.iter().filter(|c| c.name != "calibrate") {
+        let (ours, twin) = (&cell.contestants[0], &cell.contestants[1]);
+        assert_eq!(ours.server.kind, Kind::Mailsink, "{}", cell.name);
+        assert_eq!(twin.server.kind, Kind::Baseline, "{}", cell.name);
+        assert_eq!(twin.server.security, ours.server.security);
+        assert_eq!(
+            (twin.server.auth, twin.server.maildir, twin.server.max),
+            (ours.server.auth, ours.server.maildir, ours.server.max)
+        );
+        assert_eq!(twin.server.max_message_mib, ours.server.max_message_mib);
+        assert_eq!(twin.driver, ours.driver);
+        assert_eq!(
+            twin.label,
+            ours.label.replacen("mailsink", "mailsink baseline", 1)
+        );
+        let twins = cell
+            .contestants
+            .iter()
+            .filter(|c| c.server.kind == Kind::Baseline);
+        assert_eq!(twins.count(), 1, "{}: one baseline row", cell.name);
+    }
+    let label = |name: &str, at: usize| {
+        let cell = all.iter().find(|c| c.name == name).unwrap();
+        cell.contestants[at].label.clone()
+    };
+    assert_eq!(label("starttls-1k-c10", 1), "mailsink baseline");
+    assert_eq!(label("starttls-1k-c10", 2), "mailsink plain");
+    assert_eq!(label("maildir-1k-c10", 1), "mailsink baseline --maildir");
+    assert_eq!(label("auth-1k-c10", 1), "mailsink baseline AUTH");
+    let memory = all.iter().find(|c| c.name == "memory-2000x100k").unwrap();
+    assert_eq!(
+        memory.contestants[1].server.max, None,
+        "the default --max, as mailsink"
+    );
+    let calibrate = all.iter().find(|c| c.name == "calibrate").unwrap();
+    assert!(calibrate
+        .contestants
+        .iter()
+        .all(|c| c.server.kind == Kind::SmtpSink));
+
+    let without = cells::all(&Options::parse(&[]).unwrap());
+    assert_eq!(without.len(), all.len());
+    for (plain, with) in without.iter().zip(&all) {
+        let extra = usize::from(with.name != "calibrate");
+        assert_eq!(plain.contestants.len() + extra, with.contestants.len());
+        assert!(plain.left_out.is_empty());
+    }
+}
+
+#[test]
+fn peers_restrict_the_references_and_the_cells_say_which_went() {
+    let only = Options::parse(&args(&["--peers", "mailtutan"])).unwrap();
+    let all = cells::all(&only);
+    assert!(
+        all.iter().all(|c| c.name != "calibrate"),
+        "no smtp-sink, no calibration"
+    );
+    for cell in &all {
+        for c in &cell.contestants {
+            assert!(
+                matches!(c.server.kind, Kind::Mailsink | Kind::Mailtutan),
+                "{}: {}",
+                cell.name,
+                c.label
+            );
+        }
+    }
+    let plain = all.iter().find(|c| c.name == "plain-1k-c10").unwrap();
+    assert_eq!(
+        plain.left_out,
+        vec![Kind::SmtpSink, Kind::Mailcrab, Kind::Aiosmtpd, Kind::Floor]
+    );
+    let labels: Vec<&str> = plain.contestants.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["mailsink", "mailtutan"]);
+    let starttls = all.iter().find(|c| c.name == "starttls-1k-c10").unwrap();
+    assert_eq!(starttls.left_out, vec![Kind::Aiosmtpd]);
+
+    let none = Options::parse(&args(&["--peers", "none", "--only", "starttls-1k-c10"])).unwrap();
+    let cells = cells::all(&none);
+    assert_eq!(cells.len(), 1);
+    let labels: Vec<&str> = cells[0]
+        .contestants
+        .iter()
+        .map(|c| c.label.as_str())
+        .collect();
+    assert_eq!(labels, ["mailsink", "mailsink plain"]);
+    assert!(cells[0]
+        .contestants
+        .iter()
+        .all(|c| c.server.kind != Kind::Baseline));
+    assert!(cells[0].contestants[0].server.security == Security::StartTls);
+}
+
+fn result(label: &str, rate: f64, cpu_ms: f64) -> ContestantResult {
+    let messages = 1000;
+    ContestantResult {
+        label: label.to_owned(),
+        driver: "smtp-source",
+        runs: vec![RunRecord {
+            delivered: messages,
+            elapsed: Duration::from_secs_f64(messages as f64 / rate),
+            server_cpu: Duration::from_secs_f64(cpu_ms * messages as f64 / 1000.0),
+            ..RunRecord::default()
+        }],
+        skipped: None,
+    }
+}
+
+fn results_with(cells: Vec<CellResult>) -> super::Results {
+    super::Results {
+        machine: super::procfs::Machine {
+            cores: 2,
+            cpu: "test".to_owned(),
+            kernel: "test".to_owned(),
+            memory_gib: 1,
+        },
+        date: String::new(),
+        load_before: 0.0,
+        quiet: super::procfs::Quiet::default(),
+        load_after: 0.0,
+        foreign_before: Vec::new(),
+        foreign_after: Vec::new(),
+        versions: Vec::new(),
+        notes: Vec::new(),
+        pairs: 1,
+        quick: true,
+        cells,
+        startup: Vec::new(),
+        binary: None,
+        baseline_binary: None,
+        api: Vec::new(),
+    }
+}
+
+/// A target compares with peers that ran; one `--peers` left out makes it "not measured", and
+/// the baseline is never a peer.
+#[test]
+fn targets_that_need_a_left_out_peer_are_not_measured() {
+    let cell = |left_out: Vec<Kind>| CellResult {
+        name: "plain-1k-c10",
+        title: String::new(),
+        messages: 1000,
+        contestants: vec![
+            result("mailsink", 9000.0, 0.1),
+            result("mailsink baseline", 8000.0, 0.01),
+            result("mailtutan", 5000.0, 0.5),
+        ],
+        left_out,
+    };
+    let verdicts = |left_out: Vec<Kind>| {
+        let rows = targets::evaluate(&results_with(vec![cell(left_out)]));
+        let verdict = |start: &str| {
+            rows.iter()
+                .find(|r| r.target.starts_with(start))
+                .map(|r| (r.verdict, r.measured.clone()))
+                .unwrap()
+        };
+        (
+            verdict("CPU per 1 KiB message"),
+            verdict("plain 1 KiB c=10 ≥ 1.2×"),
+        )
+    };
+    // Only the floor left out: both measured, against mailtutan (not the faster baseline).
+    let ((cpu, cpu_text), (rate, rate_text)) = verdicts(vec![Kind::Floor]);
+    assert_eq!((cpu, rate), (Verdict::Met, Verdict::Met));
+    assert!(cpu_text.contains("mailtutan") && rate_text.contains("mailtutan"));
+    // mailcrab left out: "the better of mailcrab and mailtutan" and "the best peer" need it.
+    let ((cpu, _), (rate, _)) = verdicts(vec![Kind::Mailcrab]);
+    assert_eq!((cpu, rate), (Verdict::NotMeasured, Verdict::NotMeasured));
+    // smtp-sink left out: the best peer needs it, the mailcrab/mailtutan row does not.
+    let ((cpu, _), (rate, _)) = verdicts(vec![Kind::SmtpSink]);
+    assert_eq!((cpu, rate), (Verdict::NotMeasured, Verdict::Met));
 }
 
 #[test]

@@ -3,14 +3,15 @@
 //! environment, `mailtutan` and the mailcrab wrapper under `target/bench/`, a self-signed
 //! certificate, and a bcrypt (cost 10) password file.
 //!
-//! A reference server that cannot be installed is left out with a note; `mailsink` and the
-//! Postfix tools are required.
+//! A reference server that cannot be installed is left out with a note, and one `--peers` leaves
+//! out is not installed at all; `mailsink` and the Postfix tools (the load drivers) are required.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::error::BenchError;
+use super::options::Options;
 use super::servers::{self, Kind, ServerSpec};
 
 /// The AUTH cell's user and password (a throwaway for loopback only).
@@ -26,6 +27,8 @@ pub(crate) struct Tools {
     /// `target/bench`: logs, tools, maildirs, certificate.
     pub work: PathBuf,
     pub mailsink: PathBuf,
+    /// `--baseline`: an earlier mailsink build, started with mailsink's arguments.
+    pub baseline: Option<PathBuf>,
     pub smtp_source: PathBuf,
     pub smtp_sink: PathBuf,
     pub mailcrab: Option<PathBuf>,
@@ -53,6 +56,7 @@ impl Tools {
     pub(crate) fn has(&self, kind: Kind) -> bool {
         match kind {
             Kind::Mailsink | Kind::SmtpSink | Kind::Floor => true,
+            Kind::Baseline => self.baseline.is_some(),
             Kind::Mailcrab => self.mailcrab.is_some(),
             Kind::Mailtutan => self.mailtutan.is_some(),
             Kind::Aiosmtpd => self.python.is_some(),
@@ -60,8 +64,8 @@ impl Tools {
     }
 }
 
-/// Builds and installs what is missing.
-pub(crate) fn prepare(root_dir: &Path, mailsink: Option<PathBuf>) -> Result<Tools, BenchError> {
+/// Builds and installs what is missing (of the references, only those `options` runs).
+pub(crate) fn prepare(root_dir: &Path, options: &Options) -> Result<Tools, BenchError> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root_dir.join("target"), PathBuf::from);
     let target = if target.is_absolute() {
@@ -76,12 +80,34 @@ pub(crate) fn prepare(root_dir: &Path, mailsink: Option<PathBuf>) -> Result<Tool
         let path = work.join(dir);
         fs::create_dir_all(&path).map_err(BenchError::io(path.display().to_string()))?;
     }
-    let mailsink = match mailsink {
-        Some(path) => path,
+    let baseline = options.baseline.clone();
+    if let Some(path) = baseline.as_ref().filter(|path| !path.is_file()) {
+        return Err(BenchError::Usage(format!(
+            "--baseline: no such file: {}",
+            path.display()
+        )));
+    }
+    let mailsink = match &options.mailsink {
+        Some(path) => path.clone(),
         None => build_mailsink(root_dir, &target)?,
     };
     let (smtp_source, smtp_sink) = postfix_tools()?;
     let mut notes = Vec::new();
+    if let Some(path) = &baseline {
+        notes.push(format!(
+            "`mailsink baseline` is {}, started with the same arguments as `mailsink` ({})",
+            path.display(),
+            mailsink.display()
+        ));
+    }
+    let left_out: Vec<&str> = Kind::REFERENCES
+        .into_iter()
+        .filter(|&kind| !options.runs(kind))
+        .map(Kind::peer_name)
+        .collect();
+    if !left_out.is_empty() {
+        notes.push(format!("left out by `--peers`: {}", left_out.join(", ")));
+    }
     let mut optional = |tool: &str, result: Result<PathBuf, BenchError>| match result {
         Ok(path) => Some(path),
         Err(err) => {
@@ -90,9 +116,18 @@ pub(crate) fn prepare(root_dir: &Path, mailsink: Option<PathBuf>) -> Result<Tool
             None
         }
     };
-    let python = optional("aiosmtpd", aiosmtpd(&work));
-    let mailtutan = optional("mailtutan", mailtutan(&work));
-    let mailcrab = optional("mailcrab", mailcrab(root_dir, &work));
+    let python = options
+        .runs(Kind::Aiosmtpd)
+        .then(|| optional("aiosmtpd", aiosmtpd(&work)))
+        .flatten();
+    let mailtutan = options
+        .runs(Kind::Mailtutan)
+        .then(|| optional("mailtutan", mailtutan(&work)))
+        .flatten();
+    let mailcrab = options
+        .runs(Kind::Mailcrab)
+        .then(|| optional("mailcrab", mailcrab(root_dir, &work)))
+        .flatten();
     let tls_dir = work.join("tls");
     let (cert, key) = certificate(&tls_dir)?;
     let htpasswd = password_file(&work)?;
@@ -102,6 +137,7 @@ pub(crate) fn prepare(root_dir: &Path, mailsink: Option<PathBuf>) -> Result<Tool
     let mut tools = Tools {
         work,
         mailsink,
+        baseline,
         smtp_source,
         smtp_sink,
         mailcrab,
@@ -370,11 +406,14 @@ fn versions(tools: &Tools) -> Vec<(String, String)> {
             })
             .filter(|v| !v.is_empty())
     };
-    let mut list = vec![
-        (
-            "mailsink".to_owned(),
-            output(&tools.mailsink, &["--version"]),
-        ),
+    let mut list = vec![(
+        "mailsink".to_owned(),
+        output(&tools.mailsink, &["--version"]),
+    )];
+    if let Some(path) = &tools.baseline {
+        list.push(("mailsink baseline".to_owned(), output(path, &["--version"])));
+    }
+    list.extend([
         (
             "rustc".to_owned(),
             output(Path::new("rustc"), &["--version"]),
@@ -386,7 +425,7 @@ fn versions(tools: &Tools) -> Vec<(String, String)> {
                 &["-W", "-f", "${Version}", "postfix"],
             ),
         ),
-    ];
+    ]);
     if let Some(path) = &tools.mailtutan {
         list.push(("mailtutan".to_owned(), output(path, &["--version"])));
     }
