@@ -1,6 +1,6 @@
 //! Start-up validation: each refused flag combination exits 1 with one line in Mailpit's words.
 
-use mailsink_tests::run_mailsink;
+use mailsink_tests::{run_mailsink, TempDir};
 
 fn refused(args: &[&str], env: &[(&str, &str)], expected: &str) {
     let out = run_mailsink(args, env);
@@ -17,9 +17,7 @@ fn refused(args: &[&str], env: &[(&str, &str)], expected: &str) {
     );
 }
 
-fn temp_file(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("mailsink-startup-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+fn temp_file(dir: &TempDir, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write temp file");
     path.to_string_lossy().into_owned()
@@ -30,8 +28,9 @@ type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
 
 #[test]
 fn refused_combinations_exit_1_with_mailpit_text() {
-    let cert = temp_file("cert.pem", "not really a cert");
-    let auth = temp_file("auth", "user:pass\n");
+    let dir = TempDir::new("startup");
+    let cert = temp_file(&dir, "cert.pem", "not really a cert");
+    let auth = temp_file(&dir, "auth", "user:pass\n");
     let smtp = ["--smtp", "127.0.0.1:0"];
     let with = |extra: &[&str]| -> Vec<String> {
         smtp.iter().chain(extra).map(|s| (*s).to_owned()).collect()
