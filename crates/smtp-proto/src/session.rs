@@ -122,6 +122,13 @@ impl Session {
     pub fn handle_input(&mut self, bytes: &[u8]) {
         match self.mode {
             Mode::Closed | Mode::AwaitTls => {}
+            // Nothing held from before: run the caller's bytes where they are and keep only
+            // what is left (a partial line, or what follows a point of decision). Message data
+            // then goes from the driver's read buffer straight into the message.
+            _ if self.input.is_empty() => {
+                let used = self.run(bytes);
+                self.keep_unused(bytes, used);
+            }
             _ => {
                 self.input.extend_from_slice(bytes);
                 self.process();
@@ -280,6 +287,29 @@ impl Session {
     /// Runs the buffered input through the current mode until it runs out or a decision is due.
     fn process(&mut self) {
         let input = std::mem::take(&mut self.input);
+        let used = self.run(&input);
+        self.input = input;
+        match self.mode {
+            // CVE-2011-0411: plaintext pipelined after STARTTLS is never executed.
+            Mode::AwaitTls | Mode::Closed => self.input.clear(),
+            _ => {
+                self.input.drain(..used);
+            }
+        }
+    }
+
+    /// Keeps what [`Session::run`] left of `bytes` for later, as [`Session::process`] does.
+    fn keep_unused(&mut self, bytes: &[u8], used: usize) {
+        match self.mode {
+            // CVE-2011-0411: plaintext pipelined after STARTTLS is never executed.
+            Mode::AwaitTls | Mode::Closed => {}
+            _ => self.input.extend_from_slice(&bytes[used..]),
+        }
+    }
+
+    /// Runs `input` through the current mode until it runs out or a decision is due; returns
+    /// how many of its bytes were used. `self.input` is empty meanwhile (the caller holds it).
+    fn run(&mut self, input: &[u8]) -> usize {
         let mut pos = 0;
         while pos < input.len() {
             let rest = &input[pos..];
@@ -302,14 +332,7 @@ impl Session {
                 None => break,
             }
         }
-        self.input = input;
-        match self.mode {
-            // CVE-2011-0411: plaintext pipelined after STARTTLS is never executed.
-            Mode::AwaitTls | Mode::Closed => self.input.clear(),
-            _ => {
-                self.input.drain(..pos);
-            }
-        }
+        pos
     }
 
     /// Frames one line; `None` when more bytes are needed.

@@ -1,11 +1,13 @@
-//! Runs every `tests/transcripts/*.txt` file against a [`Session`] three ways:
+//! Runs every `tests/transcripts/*.txt` file against a [`Session`] four ways:
 //!
 //! 1. step by step: after each client write, the replies so far must be exactly the `S:` lines
 //!    written before the next client line (replies come at the right moment, not late);
 //! 2. split at every byte: the client's bytes arrive one at a time;
-//! 3. fully pipelined: all client bytes up to the next action arrive in one write.
+//! 3. fully pipelined: all client bytes up to the next action arrive in one write;
+//! 4. in pieces of 7 bytes: most writes finish a line the session holds from the write before
+//!    and bring whole lines, message data and the start of another line after it.
 //!
-//! All three must produce the same replies and events. The format:
+//! All four must produce the same replies and events. The format:
 //!
 //! ```text
 //! # comment
@@ -371,7 +373,7 @@ fn run_stepwise(script: &Script) -> Run {
     run
 }
 
-/// Modes 2 and 3: the client's bytes between actions, chunked by `chunk`.
+/// Modes 2 to 4: the client's bytes between actions, chunked by `chunk`.
 fn run_chunked(script: &Script, chunk: usize) -> Run {
     let mut run = Run::new(script);
     let mut pending = Vec::new();
@@ -402,6 +404,7 @@ fn check(script: &Script) {
         ("stepwise", run_stepwise(script)),
         ("byte by byte", run_chunked(script, 1)),
         ("pipelined", run_chunked(script, usize::MAX)),
+        ("in pieces of 7", run_chunked(script, 7)),
     ];
     for (mode, run) in &runs {
         assert_eq!(run.text(), expected, "{} ({mode}): replies", script.name);
@@ -417,11 +420,13 @@ fn check(script: &Script) {
             script.name
         );
     }
-    assert_eq!(
-        runs[0].1.log, runs[1].1.log,
-        "{}: events differ when split",
-        script.name
-    );
+    for (mode, run) in &runs[1..] {
+        assert_eq!(
+            runs[0].1.log, run.log,
+            "{} ({mode}): events differ when split",
+            script.name
+        );
+    }
 }
 
 #[test]
