@@ -120,19 +120,20 @@ impl Session {
     /// Bytes from the client. Processes every complete command they finish, until the session
     /// needs a decision from the driver.
     pub fn handle_input(&mut self, bytes: &[u8]) {
-        match self.mode {
-            Mode::Closed | Mode::AwaitTls => {}
+        if self.discards_input() {
+            return;
+        }
+        if self.input.is_empty() {
             // Nothing held from before: run the caller's bytes where they are and keep only
             // what is left (a partial line, or what follows a point of decision). Message data
             // then goes from the driver's read buffer straight into the message.
-            _ if self.input.is_empty() => {
-                let used = self.run(bytes);
-                self.keep_unused(bytes, used);
+            let used = self.run(bytes);
+            if !self.discards_input() {
+                self.input.extend_from_slice(&bytes[used..]);
             }
-            _ => {
-                self.input.extend_from_slice(bytes);
-                self.process();
-            }
+        } else {
+            self.input.extend_from_slice(bytes);
+            self.process();
         }
     }
 
@@ -286,25 +287,20 @@ impl Session {
 
     /// Runs the buffered input through the current mode until it runs out or a decision is due.
     fn process(&mut self) {
-        let input = std::mem::take(&mut self.input);
+        let mut input = std::mem::take(&mut self.input);
         let used = self.run(&input);
-        self.input = input;
-        match self.mode {
-            // CVE-2011-0411: plaintext pipelined after STARTTLS is never executed.
-            Mode::AwaitTls | Mode::Closed => self.input.clear(),
-            _ => {
-                self.input.drain(..used);
-            }
+        if self.discards_input() {
+            input.clear();
+        } else {
+            input.drain(..used);
         }
+        self.input = input;
     }
 
-    /// Keeps what [`Session::run`] left of `bytes` for later, as [`Session::process`] does.
-    fn keep_unused(&mut self, bytes: &[u8], used: usize) {
-        match self.mode {
-            // CVE-2011-0411: plaintext pipelined after STARTTLS is never executed.
-            Mode::AwaitTls | Mode::Closed => {}
-            _ => self.input.extend_from_slice(&bytes[used..]),
-        }
+    /// Whether input is dropped unread: after STARTTLS until the handshake (CVE-2011-0411:
+    /// plaintext pipelined after STARTTLS is never executed), and once the session is closed.
+    fn discards_input(&self) -> bool {
+        matches!(self.mode, Mode::AwaitTls | Mode::Closed)
     }
 
     /// Runs `input` through the current mode until it runs out or a decision is due; returns
