@@ -50,7 +50,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
     services.metrics.session_opened();
     let transport = if implicit_tls {
         let Some(tls) = &services.tls else { return };
-        match Transport::accept_implicit(stream, tls.current(), services.timeouts.handshake) {
+        match Transport::accept_implicit(stream, &tls.current(), services.timeouts.handshake) {
             Ok(transport) => {
                 services.metrics.tls_handshake(true);
                 transport
@@ -297,7 +297,7 @@ impl Connection<'_> {
         let (Some(tls), Some(transport)) = (&self.services.tls, self.transport.take()) else {
             return Err(io::Error::other("STARTTLS without TLS configured"));
         };
-        match transport.upgrade(tls.current(), self.services.timeouts.handshake) {
+        match transport.upgrade(&tls.current(), self.services.timeouts.handshake) {
             Ok(transport) => {
                 self.services.metrics.tls_handshake(true);
                 self.transport = Some(transport);

@@ -8,8 +8,9 @@
 //!   certificate in memory for `sans:name[,name]` ([`TlsSource`]).
 //! - **Configure** a rustls server with the `ring` provider: TLS 1.2 and 1.3 only, session
 //!   resumption by tickets and by a server-side session cache, no ALPN, no client
-//!   certificates.
-//! - **Rotate** without a restart: [`ReloadableTls`] holds the current `Arc<ServerConfig>`,
+//!   certificates, the cipher suite chosen per client as Go's `crypto/tls` (so Mailpit)
+//!   chooses it ([`TlsConfig`]).
+//! - **Rotate** without a restart: [`ReloadableTls`] holds the current `Arc<TlsConfig>`,
 //!   reloads on demand (SIGHUP) or when the files change on disk, and keeps the old
 //!   configuration when the new pair is broken.
 //! - **Carry bytes**: [`Transport`] is a plain or TLS TCP stream implementing `Read + Write`,
@@ -28,7 +29,7 @@
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let (tcp, _peer) = listener.accept()?;
 //! // Implicit TLS: the handshake comes first and must finish within the timeout.
-//! let mut transport = Transport::accept_implicit(tcp, tls.current(), Duration::from_secs(10))?;
+//! let mut transport = Transport::accept_implicit(tcp, &tls.current(), Duration::from_secs(10))?;
 //! transport.write_all(b"220 mailsink ESMTP ready\r\n")?;
 //! transport.flush()?;
 //! # Ok(()) }
@@ -55,6 +56,7 @@ mod transport;
 pub use error::{HandshakeError, TlsError};
 pub use identity::Fingerprint;
 pub use reload::ReloadableTls;
+pub use server_config::TlsConfig;
 pub use source::{SanName, TlsSource};
 pub use transport::{TlsInfo, Transport};
 

@@ -1,7 +1,7 @@
-//! Certificate rotation without a restart: the current `ServerConfig` behind a lock, swapped
+//! Certificate rotation without a restart: the current [`TlsConfig`] behind a lock, swapped
 //! by [`ReloadableTls::reload`].
 //!
-//! Each connection takes an `Arc<ServerConfig>` from [`ReloadableTls::current`] when it
+//! Each connection takes an `Arc<TlsConfig>` from [`ReloadableTls::current`] when it
 //! starts its handshake and keeps it, so a reload changes what new connections get and leaves
 //! open ones untouched. A reload that fails keeps the old configuration.
 
@@ -12,11 +12,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use rustls::crypto::CryptoProvider;
-use rustls::ServerConfig;
 
 use crate::error::TlsError;
 use crate::identity::{Fingerprint, Identity};
-use crate::server_config::{provider, server_config};
+use crate::server_config::{provider, server_config, TlsConfig};
 use crate::source::TlsSource;
 
 /// The server's TLS configuration, reloadable while connections are open.
@@ -36,7 +35,7 @@ pub struct ReloadableTls {
 
 /// The configuration new connections get, and the fingerprint of its leaf certificate.
 struct Current {
-    config: Arc<ServerConfig>,
+    config: Arc<TlsConfig>,
     fingerprint: Fingerprint,
 }
 
@@ -55,7 +54,7 @@ impl ReloadableTls {
     }
 
     /// The configuration for a connection starting now.
-    pub fn current(&self) -> Arc<ServerConfig> {
+    pub fn current(&self) -> Arc<TlsConfig> {
         Arc::clone(
             &self
                 .current
@@ -115,9 +114,9 @@ impl fmt::Debug for ReloadableTls {
 
 fn build(source: &TlsSource, provider: &Arc<CryptoProvider>) -> Result<Current, TlsError> {
     let identity = Identity::load(source, provider)?;
-    let config = server_config(&identity, Arc::clone(provider))?;
+    let config = server_config(&identity, provider)?;
     Ok(Current {
-        config,
+        config: Arc::new(config),
         fingerprint: identity.fingerprint,
     })
 }

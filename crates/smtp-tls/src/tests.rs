@@ -2,13 +2,15 @@
 //! and the server configuration's settings. Handshakes over sockets are in `tests/it`.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use rustls::CipherSuite;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use webpki::{anchor_from_trusted_cert, EndEntityCert, KeyUsage};
 
 use crate::identity::Identity;
-use crate::server_config::{provider, server_config};
+use crate::server_config::{aes_preferred, provider, server_config};
 use crate::{Fingerprint, ReloadableTls, SanName, TlsError, TlsSource};
 
 fn self_signed(names: &str) -> Identity {
@@ -164,13 +166,111 @@ fn self_signed_fingerprint_is_of_the_leaf_and_fresh_each_time() {
 }
 
 #[test]
-fn server_config_resumes_and_negotiates_no_alpn() {
-    let config = server_config(&self_signed("localhost"), provider()).unwrap();
-    assert!(config.ticketer.enabled());
-    assert!(config.session_storage.can_cache());
-    assert!(config.alpn_protocols.is_empty());
-    assert_eq!(config.max_early_data_size, 0);
-    assert!(config.send_tls13_tickets > 0);
+fn both_orders_resume_with_the_same_keys_and_negotiate_no_alpn() {
+    let tls = server_config(&self_signed("localhost"), &provider()).unwrap();
+    for config in [&tls.aes_first, &tls.chacha_first] {
+        assert!(config.ticketer.enabled());
+        assert!(config.session_storage.can_cache());
+        assert!(config.alpn_protocols.is_empty());
+        assert_eq!(config.max_early_data_size, 0);
+        assert_eq!(config.send_tls13_tickets, 1);
+        assert!(config.ignore_client_order);
+    }
+    // A ticket one order issued opens under the other.
+    assert!(Arc::ptr_eq(
+        &tls.aes_first.ticketer,
+        &tls.chacha_first.ticketer
+    ));
+    assert!(Arc::ptr_eq(
+        &tls.aes_first.session_storage,
+        &tls.chacha_first.session_storage
+    ));
+}
+
+/// The suites a configuration offers, in its order.
+fn order(config: &rustls::ServerConfig) -> Vec<CipherSuite> {
+    config
+        .crypto_provider()
+        .cipher_suites
+        .iter()
+        .map(|suite| suite.suite())
+        .collect()
+}
+
+#[test]
+fn both_orders_offer_every_suite_ring_has_and_lead_with_go_s_choice() {
+    let tls = server_config(&self_signed("localhost"), &provider()).unwrap();
+    let mut everything: Vec<_> = rustls::crypto::ring::ALL_CIPHER_SUITES
+        .iter()
+        .map(|suite| suite.suite())
+        .collect();
+    everything.sort_by_key(|suite| u16::from(*suite));
+    for config in [&tls.aes_first, &tls.chacha_first] {
+        let mut offered = order(config);
+        offered.sort_by_key(|suite| u16::from(*suite));
+        assert_eq!(offered, everything);
+    }
+    let aes = order(&tls.aes_first);
+    let chacha = order(&tls.chacha_first);
+    assert_eq!(
+        aes[..3],
+        [
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            CipherSuite::TLS13_AES_256_GCM_SHA384
+        ]
+    );
+    assert_eq!(
+        chacha[..3],
+        [
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_AES_256_GCM_SHA384
+        ]
+    );
+    assert_eq!(aes[3], CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+    assert_eq!(
+        chacha[3],
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+    );
+}
+
+#[test]
+fn aes_goes_first_only_for_a_client_that_prefers_it_on_a_machine_with_aes_instructions() {
+    use CipherSuite::*;
+    let firefox_like = [
+        TLS13_AES_128_GCM_SHA256,
+        TLS13_CHACHA20_POLY1305_SHA256,
+        TLS13_AES_256_GCM_SHA384,
+    ];
+    let openssl_like = [
+        TLS13_AES_256_GCM_SHA384,
+        TLS13_CHACHA20_POLY1305_SHA256,
+        TLS13_AES_128_GCM_SHA256,
+    ];
+    let no_aes_client = [TLS13_CHACHA20_POLY1305_SHA256, TLS13_AES_128_GCM_SHA256];
+    let tls12_chacha = [
+        TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+        TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ];
+    // Suites rustls does not have (CBC, say) are passed over, as Go passes over unknown ones.
+    let cbc_then_aes = [
+        TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ];
+    let cbc_then_chacha = [
+        TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+    for client in [&firefox_like[..], &openssl_like, &cbc_then_aes] {
+        assert!(aes_preferred(true, client), "{client:?}");
+        assert!(!aes_preferred(false, client), "{client:?}");
+    }
+    for client in [&no_aes_client[..], &tls12_chacha, &cbc_then_chacha, &[]] {
+        assert!(!aes_preferred(true, client), "{client:?}");
+        assert!(!aes_preferred(false, client), "{client:?}");
+    }
 }
 
 #[test]
@@ -180,7 +280,7 @@ fn reloading_a_self_signed_certificate_keeps_it() {
     assert!(!tls.files_changed());
     tls.reload().unwrap();
     assert_eq!(tls.fingerprint(), before.0);
-    assert!(std::sync::Arc::ptr_eq(&tls.current(), &before.1));
+    assert!(Arc::ptr_eq(&tls.current(), &before.1));
 }
 
 #[test]

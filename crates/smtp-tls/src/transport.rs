@@ -16,9 +16,11 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::{ProtocolVersion, ServerConfig, ServerConnection, StreamOwned};
+use rustls::server::Acceptor;
+use rustls::{ProtocolVersion, ServerConnection, StreamOwned};
 
 use crate::error::HandshakeError;
+use crate::server_config::TlsConfig;
 
 /// The content type of a TLS handshake record, the first byte a TLS client sends.
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
@@ -49,7 +51,7 @@ impl Transport {
     /// restored afterwards. On error the caller drops the stream, which closes it.
     pub fn accept_implicit(
         tcp: TcpStream,
-        config: Arc<ServerConfig>,
+        config: &TlsConfig,
         timeout: Duration,
     ) -> Result<Self, HandshakeError> {
         let deadline = Deadline::after(timeout);
@@ -68,11 +70,7 @@ impl Transport {
     /// byte read but not yet processed: anything the client sent before its ClientHello must
     /// not be executed (the CVE-2011-0411 class). The socket's read and write timeouts are
     /// restored afterwards. On error the connection is lost and the caller closes it.
-    pub fn upgrade(
-        self,
-        config: Arc<ServerConfig>,
-        timeout: Duration,
-    ) -> Result<Self, HandshakeError> {
+    pub fn upgrade(self, config: &TlsConfig, timeout: Duration) -> Result<Self, HandshakeError> {
         let tcp = match self {
             Self::Plain(tcp) => tcp,
             Self::Tls(_) => return Err(HandshakeError::AlreadyTls),
@@ -252,11 +250,11 @@ impl fmt::Display for TlsInfo {
 /// tickets TLS 1.3 issues right after it.
 fn handshake(
     mut tcp: TcpStream,
-    config: Arc<ServerConfig>,
+    config: &TlsConfig,
     deadline: &Deadline,
     saved: SocketTimeouts,
 ) -> Result<Transport, HandshakeError> {
-    let mut conn = ServerConnection::new(config).map_err(HandshakeError::Tls)?;
+    let mut conn = accept_client_hello(&mut tcp, config, deadline)?;
     // The server speaks, then waits for the client, until the client's Finished arrives.
     while conn.is_handshaking() {
         send_pending(&mut conn, &mut tcp, deadline)?;
@@ -271,6 +269,49 @@ fn handshake(
     }
     saved.restore(&tcp).map_err(HandshakeError::Io)?;
     Ok(Transport::Tls(Box::new(StreamOwned::new(conn, tcp))))
+}
+
+/// Reads the ClientHello and starts the server side with the configuration whose cipher
+/// suite order suits that client ([`TlsConfig::for_client`]). rustls parses the hello once;
+/// the connection it returns carries on from there.
+fn accept_client_hello(
+    tcp: &mut TcpStream,
+    config: &TlsConfig,
+    deadline: &Deadline,
+) -> Result<ServerConnection, HandshakeError> {
+    let mut acceptor = Acceptor::default();
+    loop {
+        deadline.arm_read(tcp)?;
+        match acceptor.read_tls(tcp) {
+            Ok(0) => return Err(HandshakeError::Closed),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(deadline.io(e)),
+        }
+        let accepted = match acceptor.accept() {
+            Ok(None) => continue,
+            Ok(Some(accepted)) => accepted,
+            Err((error, alert)) => return Err(alert_and_fail(tcp, error, alert, deadline)),
+        };
+        let chosen = config.for_client(accepted.client_hello().cipher_suites());
+        return accepted
+            .into_connection(Arc::clone(chosen))
+            .map_err(|(error, alert)| alert_and_fail(tcp, error, alert, deadline));
+    }
+}
+
+/// Tells the peer why the handshake failed (rustls has made the alert), as far as the socket
+/// takes it, and gives the error.
+fn alert_and_fail(
+    tcp: &mut TcpStream,
+    error: rustls::Error,
+    mut alert: rustls::server::AcceptedAlert,
+    deadline: &Deadline,
+) -> HandshakeError {
+    if deadline.arm_write(tcp).is_ok() {
+        let _best_effort = alert.write_all(tcp);
+    }
+    HandshakeError::Tls(error)
 }
 
 /// Writes everything rustls has queued for the peer.

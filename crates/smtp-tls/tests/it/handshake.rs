@@ -37,7 +37,7 @@ fn implicit_once(timeout: Duration) -> (SocketAddr, Attempt) {
     let server = thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
         let start = Instant::now();
-        let result = Transport::accept_implicit(tcp, tls.current(), timeout);
+        let result = Transport::accept_implicit(tcp, &tls.current(), timeout);
         (result, start.elapsed())
     });
     (addr, server)
@@ -73,7 +73,7 @@ fn starttls_upgrades_after_a_plaintext_exchange() {
         assert!(!plain.is_tls() && plain.tls_info().is_none());
 
         let mut secure = plain
-            .upgrade(tls.current(), Duration::from_secs(5))
+            .upgrade(&tls.current(), Duration::from_secs(5))
             .unwrap();
         assert!(secure.is_tls());
         assert_eq!(
@@ -85,7 +85,7 @@ fn starttls_upgrades_after_a_plaintext_exchange() {
         secure.flush().unwrap();
         secure.shutdown().unwrap();
         let info = secure.tls_info().unwrap();
-        let again = secure.upgrade(tls.current(), Duration::from_secs(5));
+        let again = secure.upgrade(&tls.current(), Duration::from_secs(5));
         (line, info, again.err())
     });
 
@@ -131,7 +131,7 @@ fn plaintext_pipelined_after_starttls_never_enters_the_tls_session() {
             .write_all(b"220 2.0.0 Ready to start TLS\r\n")
             .unwrap();
         plain
-            .upgrade(tls.current(), Duration::from_secs(5))
+            .upgrade(&tls.current(), Duration::from_secs(5))
             .map(|_| ())
     });
     let mut tcp = connect(addr);
@@ -331,6 +331,98 @@ fn openssl_s_client_completes_implicit_tls() {
     assert!(stderr.contains("Protocol version: TLSv1.3"), "{stderr}");
 }
 
+/// Whether this machine has the instructions Go's `crypto/tls` counts as AES-GCM hardware
+/// (AES and carry-less multiply), which decide the server's order.
+fn aes_hardware() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("aes")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+#[test]
+fn openssl_clients_get_the_cipher_suite_go_would_choose() {
+    // (s_client's arguments, the suite as OpenSSL names it, as rustls names it), with AES
+    // instructions and without.
+    let aes = aes_hardware();
+    let either =
+        |with: [&'static str; 2], without: [&'static str; 2]| if aes { with } else { without };
+    let tls13_aes128 = ["TLS_AES_128_GCM_SHA256", "TLS13_AES_128_GCM_SHA256"];
+    let tls13_chacha = [
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS13_CHACHA20_POLY1305_SHA256",
+    ];
+    let tls12_aes128 = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    ];
+    let tls12_chacha = [
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    ];
+    let cases: [(&[&str], [&str; 2]); 5] = [
+        // OpenSSL's default order leads with AES-256-GCM: it gets AES-128-GCM, which hashes
+        // with SHA-256 instead of SHA-384.
+        (&["-tls1_3"], either(tls13_aes128, tls13_chacha)),
+        // A client that leads with ChaCha20 (no AES instructions) keeps it.
+        (
+            &[
+                "-tls1_3",
+                "-ciphersuites",
+                "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
+            ],
+            tls13_chacha,
+        ),
+        // Only what the client offers is ever chosen.
+        (
+            &["-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384"],
+            ["TLS_AES_256_GCM_SHA384", "TLS13_AES_256_GCM_SHA384"],
+        ),
+        (
+            &[
+                "-tls1_2",
+                "-cipher",
+                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256",
+            ],
+            either(tls12_aes128, tls12_chacha),
+        ),
+        (
+            &[
+                "-tls1_2",
+                "-cipher",
+                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256",
+            ],
+            tls12_chacha,
+        ),
+    ];
+    for (args, [openssl_name, rustls_name]) in cases {
+        let (addr, server) = implicit_once(Duration::from_secs(5));
+        let connect_to = addr.to_string();
+        let mut s_client = Command::new("openssl");
+        s_client
+            .args(["s_client", "-connect", &connect_to, "-brief"])
+            .args(args);
+        let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
+        let (result, _) = server.join().unwrap();
+        let info = result.unwrap().tls_info().unwrap();
+        assert_eq!(info.cipher, rustls_name, "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("Ciphersuite: {openssl_name}\n")),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 /// A minimal STARTTLS server for `openssl s_client -starttls smtp`.
 fn starttls_server(listener: TcpListener, tls: Arc<ReloadableTls>) -> (String, String) {
     let (tcp, _) = listener.accept().unwrap();
@@ -346,7 +438,7 @@ fn starttls_server(listener: TcpListener, tls: Arc<ReloadableTls>) -> (String, S
         .write_all(b"220 2.0.0 Ready to start TLS\r\n")
         .unwrap();
     let mut secure = plain
-        .upgrade(tls.current(), Duration::from_secs(5))
+        .upgrade(&tls.current(), Duration::from_secs(5))
         .unwrap();
     let after = read_line(&mut secure);
     secure.write_all(b"221 2.0.0 Bye\r\n").unwrap();
@@ -436,7 +528,7 @@ fn the_ticket_waits_for_the_first_reply_and_close_notify_leaves_with_the_last() 
         let (tcp, _) = listener.accept().unwrap();
         tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         let mut transport = Transport::from(tcp)
-            .upgrade(tls.current(), IO_TIMEOUT)
+            .upgrade(&tls.current(), IO_TIMEOUT)
             .unwrap();
         let first = read_line(&mut transport);
         transport

@@ -25,7 +25,7 @@ fn serve(listener: TcpListener, tls: Arc<ReloadableTls>, connections: usize) -> 
             let (tcp, _) = listener.accept().unwrap();
             let config = tls.current();
             workers.push(thread::spawn(move || {
-                let mut transport = Transport::accept_implicit(tcp, config, IO_TIMEOUT).unwrap();
+                let mut transport = Transport::accept_implicit(tcp, &config, IO_TIMEOUT).unwrap();
                 transport.tcp().set_read_timeout(Some(IO_TIMEOUT)).unwrap();
                 echo_lines(&mut transport);
             }));

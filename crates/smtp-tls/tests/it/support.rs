@@ -19,8 +19,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
-use rustls::{ServerConfig, StreamOwned, SupportedProtocolVersion};
-use smtp_tls::{HandshakeError, TlsInfo, Transport};
+use rustls::{StreamOwned, SupportedProtocolVersion};
+use smtp_tls::{HandshakeError, TlsConfig, TlsInfo, Transport};
 
 /// How long any test socket waits before the test fails.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -310,7 +310,7 @@ pub struct Served {
 pub fn serve_implicit(
     listener: TcpListener,
     connections: usize,
-    config: impl Fn() -> Arc<ServerConfig> + Send + 'static,
+    config: impl Fn() -> Arc<TlsConfig> + Send + 'static,
     timeout: Duration,
 ) -> (
     std::sync::mpsc::Receiver<Result<Served, HandshakeError>>,
@@ -324,7 +324,7 @@ pub fn serve_implicit(
             let tx = tx.clone();
             thread::spawn(move || {
                 let _ = tx.send(
-                    Transport::accept_implicit(tcp, config, timeout).map(|mut t| echo_one(&mut t)),
+                    Transport::accept_implicit(tcp, &config, timeout).map(|mut t| echo_one(&mut t)),
                 );
             });
         }
