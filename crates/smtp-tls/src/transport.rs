@@ -3,8 +3,9 @@
 //! [`Transport`] is what the session driver reads from and writes to. It holds no buffer of
 //! its own and no lock: the plaintext side is the bare `TcpStream`, the TLS side rustls's
 //! `StreamOwned`, read and written through its connection and socket so that the records
-//! rustls queues by itself (the TLS 1.3 session ticket, a KeyUpdate answer, `close_notify`)
-//! leave in the same write as a reply instead of one each. Both handshake paths finish the
+//! rustls queues by itself (the TLS 1.3 session ticket after implicit TLS, a KeyUpdate answer,
+//! `close_notify`) leave in the same write as a reply instead of one each. Both handshake
+//! paths finish the
 //! handshake before returning, within one total deadline, by re-arming the socket timeouts
 //! with the time left before every read and write; a client that trickles bytes cannot
 //! stretch it.
@@ -60,7 +61,7 @@ impl Transport {
         if first_byte != TLS_HANDSHAKE_RECORD {
             return Err(HandshakeError::NotTls { first_byte });
         }
-        handshake(tcp, config, &deadline, saved)
+        handshake(tcp, config, &deadline, saved, Next::Server)
     }
 
     /// STARTTLS (RFC 3207): turns a plain connection into TLS, completing the handshake
@@ -77,7 +78,7 @@ impl Transport {
         };
         let deadline = Deadline::after(timeout);
         let saved = SocketTimeouts::of(&tcp).map_err(HandshakeError::Io)?;
-        handshake(tcp, config, &deadline, saved)
+        handshake(tcp, config, &deadline, saved, Next::Client)
     }
 
     /// Whether the connection uses TLS.
@@ -156,8 +157,9 @@ impl Read for Transport {
 }
 
 /// Writes plaintext as `StreamOwned::write` does, except that what rustls already had queued
-/// (a session ticket held back by `read_plaintext`) is not written on its own first: it
-/// leaves in the same write as the new records, ahead of them.
+/// (the session ticket held back for the banner, or a KeyUpdate answer held back by
+/// `read_plaintext`) is not written on its own first: it leaves in the same write as the new
+/// records, ahead of them.
 fn write_plaintext(
     stream: &mut StreamOwned<ServerConnection, TcpStream>,
     write: impl FnOnce(&mut rustls::Writer<'_>) -> io::Result<usize>,
@@ -246,13 +248,23 @@ impl fmt::Display for TlsInfo {
     }
 }
 
-/// Runs the server side of a handshake to completion, including sending the session
-/// tickets TLS 1.3 issues right after it.
+/// Who speaks first once the handshake is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Implicit TLS: the server, with its banner.
+    Server,
+    /// STARTTLS: the client, with EHLO.
+    Client,
+}
+
+/// Runs the server side of a handshake to completion. The TLS 1.3 session ticket goes at once
+/// if the client speaks next, else with the server's first write.
 fn handshake(
     mut tcp: TcpStream,
     config: &TlsConfig,
     deadline: &Deadline,
     saved: SocketTimeouts,
+    next: Next,
 ) -> Result<Transport, HandshakeError> {
     let mut conn = accept_client_hello(&mut tcp, config, deadline)?;
     // The server speaks, then waits for the client, until the client's Finished arrives.
@@ -261,10 +273,13 @@ fn handshake(
         receive(&mut conn, &mut tcp, deadline)?;
     }
     // TLS 1.2 ends with the server's Finished, which the client waits for. What TLS 1.3
-    // queues now is only the session ticket: it waits for the first reply and goes out in the
-    // same write (see `read_plaintext`), not as a packet of its own that wakes the client for
-    // nothing.
-    if conn.protocol_version() != Some(ProtocolVersion::TLSv1_3) {
+    // queues now is only the session ticket. When the client speaks next (its EHLO after
+    // STARTTLS), the ticket goes now: its packet carries the ACK of the client's Finished,
+    // and a client with Nagle's algorithm on (smtplib, swaks, most clients on OpenSSL) holds
+    // its EHLO until that ACK comes; held back for the first reply, the ACK waited for the
+    // kernel's delayed-ACK timer, 40 ms a session. When the server speaks next (the banner
+    // after implicit TLS), that write carries both, and the ticket goes with it.
+    if conn.protocol_version() != Some(ProtocolVersion::TLSv1_3) || next == Next::Client {
         send_pending(&mut conn, &mut tcp, deadline)?;
     }
     saved.restore(&tcp).map_err(HandshakeError::Io)?;

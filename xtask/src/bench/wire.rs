@@ -51,10 +51,12 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
-    /// Connects over TCP (`TCP_NODELAY`, timeouts set).
+    /// Connects over TCP, timeouts set. Nagle's algorithm stays on, as in `smtplib`, swaks,
+    /// OpenSSL clients and Postfix's `smtp-source`: a server that leaves the client's last
+    /// packet unacknowledged while it waits for more (the TLS Finished before EHLO) costs
+    /// such clients the peer's delayed ACK, and the bench should show it.
     pub(crate) fn connect(addr: SocketAddr) -> io::Result<Self> {
         let tcp = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
-        tcp.set_nodelay(true)?;
         tcp.set_read_timeout(Some(IO_TIMEOUT))?;
         tcp.set_write_timeout(Some(IO_TIMEOUT))?;
         Ok(Self {
