@@ -100,10 +100,14 @@ impl Cell {
     }
 
     /// The shape's floor ([`super::floor`]), last: what a server of mailsink's shape costs
-    /// when it does nothing but answer.
-    fn floor(self, driver: &Driver) -> Self {
+    /// when it does nothing but answer (and, over TLS, the handshake mailsink does).
+    fn floor(self, security: Security, driver: &Driver) -> Self {
         let kind = Kind::Floor;
-        self.with(kind.name(), ServerSpec::new(kind), driver.clone())
+        self.with(
+            kind.name(),
+            ServerSpec::new(kind).security(security),
+            driver.clone(),
+        )
     }
 
     /// Leaves out the references `--peers` does not name and, with `--baseline`, puts the
@@ -190,7 +194,7 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
         cells.push(
             Cell::new(name, &title, KIB_1, c, n(count))
                 .everyone(Security::Plain, &source)
-                .floor(&source),
+                .floor(Security::Plain, &source),
         );
     }
     for (name, c) in [
@@ -211,7 +215,7 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
         )
         .reuse()
         .everyone(Security::Plain, &source)
-        .floor(&source),
+        .floor(Security::Plain, &source),
     );
     cells.push(
         Cell::new(
@@ -243,7 +247,8 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
                     "aiosmtpd",
                     ServerSpec::new(Kind::Aiosmtpd).security(Security::StartTls),
                     starttls.clone(),
-                ),
+                )
+                .floor(Security::StartTls, &starttls),
         );
     }
     let auth = Driver::Client {
@@ -275,7 +280,8 @@ pub(crate) fn all(options: &Options) -> Vec<Cell> {
             "aiosmtpd",
             ServerSpec::new(Kind::Aiosmtpd).security(Security::Implicit),
             implicit.clone(),
-        ),
+        )
+        .floor(Security::Implicit, &implicit),
     );
     let resumed = Driver::Client {
         security: Security::StartTls,

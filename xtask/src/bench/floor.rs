@@ -8,6 +8,12 @@
 //! what the shape itself costs on this machine (context switches, wake-ups, system calls), which
 //! no protocol or storage work can get under. The bench runs it beside mailsink in the plain
 //! 1 KiB cells as `xtask bench-floor ADDR` ([`super::servers`]); it is not counted as a peer.
+//!
+//! In the STARTTLS and implicit TLS cells it runs as `xtask bench-floor ADDR --starttls CERT
+//! KEY` (or `--implicit`) and adds the TLS work mailsink does for the bench's client and no
+//! more: rustls with `ring`, AES-128-GCM chosen (as mailsink chooses it for a client that
+//! prefers AES-GCM), one TLS 1.3 session ticket sent when a STARTTLS handshake ends or with the
+//! banner after implicit TLS, `close_notify` not sent.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,34 +21,81 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{CipherSuite, ServerConfig, ServerConnection, StreamOwned};
+
 /// Connections waiting for a thread, as mailsink's default queue.
 const QUEUE: usize = 64;
 /// Threads at most, as mailsink's default `--smtp-max-connections`.
 const MAX_THREADS: usize = 256;
 /// Read buffer; a longer line than this is dropped (the bench's lines are short).
 const BUFFER: usize = 16 * 1024;
+const BANNER: &[u8] = b"220 floor ESMTP\r\n";
 
-/// `xtask bench-floor ADDR`: serves on ADDR until killed.
+/// Whether and how the floor speaks TLS.
+#[derive(Clone)]
+pub(crate) enum Tls {
+    Off,
+    /// TLS after `STARTTLS`.
+    StartTls(Arc<ServerConfig>),
+    /// TLS from the first byte.
+    Implicit(Arc<ServerConfig>),
+}
+
+/// `xtask bench-floor ADDR [--starttls|--implicit CERT KEY]`: serves on ADDR until killed.
 pub(crate) fn main(args: &[String]) -> Result<(), String> {
-    let [addr] = args else {
-        return Err("usage: xtask bench-floor ADDR".to_owned());
+    let usage = || "usage: xtask bench-floor ADDR [--starttls|--implicit CERT KEY]".to_owned();
+    let (addr, tls) = match args {
+        [addr] => (addr, Tls::Off),
+        [addr, mode, cert, key] => {
+            let config = tls_config(cert, key)?;
+            match mode.as_str() {
+                "--starttls" => (addr, Tls::StartTls(config)),
+                "--implicit" => (addr, Tls::Implicit(config)),
+                _ => return Err(usage()),
+            }
+        }
+        _ => return Err(usage()),
     };
     let listener = TcpListener::bind(addr).map_err(|err| format!("bind {addr}: {err}"))?;
-    serve_forever(&listener)
+    serve_forever(&listener, &tls)
+}
+
+/// The server configuration: one certificate, AES-128-GCM first, one ticket.
+pub(crate) fn tls_config(cert: &str, key: &str) -> Result<Arc<ServerConfig>, String> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|err| format!("{cert}: {err}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|err| format!("{key}: {err}"))?;
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider
+        .cipher_suites
+        .sort_by_key(|suite| suite.suite() != CipherSuite::TLS13_AES_128_GCM_SHA256);
+    let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|err| err.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|err| err.to_string())?;
+    config.ignore_client_order = true;
+    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|err| err.to_string())?;
+    config.send_tls13_tickets = 1;
+    Ok(Arc::new(config))
 }
 
 /// Accepts and hands over connections until the listener fails for good.
-pub(crate) fn serve_forever(listener: &TcpListener) -> Result<(), String> {
+pub(crate) fn serve_forever(listener: &TcpListener, tls: &Tls) -> Result<(), String> {
     let (jobs, queue) = crossbeam_channel::bounded::<TcpStream>(QUEUE);
     let idle = Arc::new(AtomicUsize::new(0));
     let mut threads = 0;
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         if idle.load(Ordering::Acquire) == 0 && threads < MAX_THREADS {
-            let (queue, idle) = (queue.clone(), Arc::clone(&idle));
+            let (queue, idle, tls) = (queue.clone(), Arc::clone(&idle), tls.clone());
             thread::Builder::new()
                 .name("floor-worker".to_owned())
-                .spawn(move || work(&queue, &idle))
+                .spawn(move || work(&queue, &idle, &tls))
                 .map_err(|err| format!("spawn a worker: {err}"))?;
             threads += 1;
         }
@@ -52,19 +105,70 @@ pub(crate) fn serve_forever(listener: &TcpListener) -> Result<(), String> {
     Ok(())
 }
 
-fn work(queue: &crossbeam_channel::Receiver<TcpStream>, idle: &AtomicUsize) {
+fn work(queue: &crossbeam_channel::Receiver<TcpStream>, idle: &AtomicUsize, tls: &Tls) {
     loop {
         idle.fetch_add(1, Ordering::AcqRel);
         let Ok(stream) = queue.recv() else { return };
         idle.fetch_sub(1, Ordering::AcqRel);
-        let _ = serve(stream);
+        let _ = serve(stream, tls);
     }
 }
 
-/// One session: a canned reply to each line, all the replies to one read sent in one write.
-fn serve(mut stream: TcpStream) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    stream.write_all(b"220 floor ESMTP\r\n")?;
+/// One connection: banner, then the session, over TLS where asked.
+fn serve(mut tcp: TcpStream, tls: &Tls) -> io::Result<()> {
+    tcp.set_nodelay(true)?;
+    match tls {
+        Tls::Off => {
+            tcp.write_all(BANNER)?;
+            session(&mut tcp, false).map(drop)
+        }
+        Tls::StartTls(config) => {
+            tcp.write_all(BANNER)?;
+            if session(&mut tcp, true)? == Ended::StartTls {
+                let mut conn = handshake(&mut tcp, config)?;
+                // The ticket now: its packet acknowledges the client's Finished.
+                send(&mut conn, &mut tcp)?;
+                session(&mut StreamOwned::new(conn, tcp), false)?;
+            }
+            Ok(())
+        }
+        Tls::Implicit(config) => {
+            let mut conn = handshake(&mut tcp, config)?;
+            conn.writer().write_all(BANNER)?;
+            send(&mut conn, &mut tcp)?;
+            session(&mut StreamOwned::new(conn, tcp), false).map(drop)
+        }
+    }
+}
+
+/// The server side of a handshake, leaving the TLS 1.3 ticket queued.
+fn handshake(tcp: &mut TcpStream, config: &Arc<ServerConfig>) -> io::Result<ServerConnection> {
+    let mut conn = ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
+    while conn.is_handshaking() {
+        conn.complete_io(tcp)?;
+    }
+    Ok(conn)
+}
+
+/// Writes what rustls has queued.
+fn send(conn: &mut ServerConnection, tcp: &mut TcpStream) -> io::Result<()> {
+    while conn.wants_write() {
+        conn.write_tls(tcp)?;
+    }
+    Ok(())
+}
+
+/// How a session ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// QUIT, or the client closed.
+    Done,
+    /// `STARTTLS` was answered with `220`; what the client sent after it is dropped.
+    StartTls,
+}
+
+/// A canned reply to each line, all the replies to one read sent in one write.
+fn session(stream: &mut (impl Read + Write), starttls: bool) -> io::Result<Ended> {
     let mut buf = vec![0u8; BUFFER];
     let mut held = 0;
     let mut in_data = false;
@@ -72,11 +176,11 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
     loop {
         let n = stream.read(&mut buf[held..])?;
         if n == 0 {
-            return Ok(());
+            return Ok(Ended::Done);
         }
         held += n;
         let mut start = 0;
-        let mut quit = false;
+        let mut ended = None;
         while let Some(end) = buf[start..held].iter().position(|&b| b == b'\n') {
             let line = &buf[start..=start + end];
             start += end + 1;
@@ -88,14 +192,22 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
                 continue;
             }
             match line.get(..4).map(<[u8]>::to_ascii_uppercase).as_deref() {
+                Some(b"EHLO") if starttls => {
+                    out.extend_from_slice(b"250-floor\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+                }
                 Some(b"EHLO") => out.extend_from_slice(b"250-floor\r\n250 PIPELINING\r\n"),
                 Some(b"DATA") => {
                     in_data = true;
                     out.extend_from_slice(b"354 go ahead\r\n");
                 }
+                Some(b"STAR") if starttls => {
+                    out.extend_from_slice(b"220 2.0.0 go ahead\r\n");
+                    ended = Some(Ended::StartTls);
+                    break;
+                }
                 Some(b"QUIT") => {
                     out.extend_from_slice(b"221 2.0.0 bye\r\n");
-                    quit = true;
+                    ended = Some(Ended::Done);
                     break;
                 }
                 _ => out.extend_from_slice(b"250 2.0.0 ok\r\n"),
@@ -110,8 +222,8 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
             stream.write_all(&out)?;
             out.clear();
         }
-        if quit {
-            return Ok(());
+        if let Some(ended) = ended {
+            return Ok(ended);
         }
     }
 }

@@ -83,8 +83,8 @@ impl Kind {
     /// Whether the server can serve this security mode at all.
     pub(crate) fn supports(self, security: Security) -> bool {
         match self {
-            Self::Mailsink | Self::Baseline | Self::Aiosmtpd => true,
-            Self::SmtpSink | Self::Floor => security == Security::Plain,
+            Self::Mailsink | Self::Baseline | Self::Aiosmtpd | Self::Floor => true,
+            Self::SmtpSink => security == Security::Plain,
             Self::Mailcrab => security != Security::StartTls,
             Self::Mailtutan => security != Security::Implicit,
         }
@@ -355,6 +355,15 @@ fn command(
             let xtask = std::env::current_exe().map_err(BenchError::io("the xtask binary"))?;
             cmd = Command::new(xtask);
             cmd.arg("bench-floor").arg(addr.to_string());
+            match spec.security {
+                Security::Plain => {}
+                Security::StartTls => {
+                    cmd.args(["--starttls", &cert, &key]);
+                }
+                Security::Implicit => {
+                    cmd.args(["--implicit", &cert, &key]);
+                }
+            }
         }
         Kind::Aiosmtpd => {
             let python = tools.python.as_ref().ok_or_else(|| missing("aiosmtpd"))?;

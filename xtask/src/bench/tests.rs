@@ -277,7 +277,7 @@ fn peers_restrict_the_references_and_the_cells_say_which_went() {
     let labels: Vec<&str> = plain.contestants.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(labels, ["mailsink", "mailtutan"]);
     let starttls = all.iter().find(|c| c.name == "starttls-1k-c10").unwrap();
-    assert_eq!(starttls.left_out, vec![Kind::Aiosmtpd]);
+    assert_eq!(starttls.left_out, vec![Kind::Aiosmtpd, Kind::Floor]);
 
     let none = Options::parse(&args(&["--peers", "none", "--only", "starttls-1k-c10"])).unwrap();
     let cells = cells::all(&none);
@@ -456,7 +456,7 @@ fn the_shape_floor_answers_a_whole_session_and_pipelined_commands() {
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || super::floor::serve_forever(&listener));
+    std::thread::spawn(move || super::floor::serve_forever(&listener, &super::floor::Tls::Off));
     let stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
@@ -491,4 +491,64 @@ fn the_shape_floor_answers_a_whole_session_and_pipelined_commands() {
     );
     assert_eq!(line(), "221 2.0.0 bye\r\n");
     assert_eq!(line(), "", "closed after QUIT");
+}
+
+/// Over TLS the floor serves whole sessions to the bench's own client, STARTTLS and implicit,
+/// and the floor leads with AES-128-GCM, the suite mailsink chooses for that client.
+#[test]
+fn the_shape_floor_serves_starttls_and_implicit_tls_to_the_xtask_client() {
+    use super::client::{self, ClientLoad, Security};
+    use super::floor::{self, Tls};
+
+    let work = std::env::temp_dir().join(format!("mailsink-floor-test-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key_pair)
+        .unwrap();
+    let (cert_path, key_path) = (work.join("cert.pem"), work.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key_pair.serialize_pem()).unwrap();
+    let config = floor::tls_config(cert_path.to_str().unwrap(), key_path.to_str().unwrap());
+    std::fs::remove_dir_all(&work).unwrap();
+    let config = config.unwrap();
+    assert_eq!(
+        config.crypto_provider().cipher_suites[0].suite(),
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256
+    );
+
+    for (security, tls) in [
+        (
+            Security::StartTls,
+            Tls::StartTls(std::sync::Arc::clone(&config)),
+        ),
+        (
+            Security::Implicit,
+            Tls::Implicit(std::sync::Arc::clone(&config)),
+        ),
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || floor::serve_forever(&listener, &tls));
+        let outcome = client::run(&ClientLoad {
+            addr,
+            security,
+            auth: None,
+            resume: false,
+            message: client::message(1024, "floor"),
+            concurrency: 2,
+            messages: 6,
+            per_connection: 2,
+            time_limit: std::time::Duration::from_secs(20),
+            expect_refusal: false,
+        })
+        .unwrap();
+        assert_eq!(
+            (outcome.delivered, outcome.failed, outcome.first_error),
+            (6, 0, None),
+            "{security:?}"
+        );
+        assert_eq!(outcome.sessions.len(), 3, "{security:?}");
+    }
 }
