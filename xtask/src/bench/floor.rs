@@ -2,8 +2,10 @@
 //!
 //! The brief fixes mailsink's shape: blocking `std::net` sockets, an acceptor thread handing
 //! each connection over a bounded crossbeam channel to a pool of threads started on demand, a
-//! thread per connection. This server has that shape and nothing else: every command line gets a
-//! canned reply chosen by its first four letters, message data is skipped up to the `.` line,
+//! thread per connection, and a crossbeam channel feeding the single storage thread. This
+//! server has that shape and nothing else: every command line gets a canned reply chosen by its
+//! first four letters, message data is skipped up to the `.` line, and each message's end is
+//! handed to a storage thread as its size (the least a hand-over can carry), which drops it;
 //! nothing is parsed, checked, logged or kept. It is not a mail server; it is the measurement of
 //! what the shape itself costs on this machine (context switches, wake-ups, system calls), which
 //! no protocol or storage work can get under. The bench runs it beside mailsink in the plain
@@ -27,6 +29,8 @@ use rustls::{CipherSuite, ServerConfig, ServerConnection, StreamOwned};
 
 /// Connections waiting for a thread, as mailsink's default queue.
 const QUEUE: usize = 64;
+/// Messages waiting for the storage thread, as mailsink's store queue.
+const STORE_QUEUE: usize = 256;
 /// Threads at most, as mailsink's default `--smtp-max-connections`.
 const MAX_THREADS: usize = 256;
 /// Read buffer; a longer line than this is dropped (the bench's lines are short).
@@ -86,6 +90,11 @@ pub(crate) fn tls_config(cert: &str, key: &str) -> Result<Arc<ServerConfig>, Str
 
 /// Accepts and hands over connections until the listener fails for good.
 pub(crate) fn serve_forever(listener: &TcpListener, tls: &Tls) -> Result<(), String> {
+    let (store, stored) = crossbeam_channel::bounded::<usize>(STORE_QUEUE);
+    thread::Builder::new()
+        .name("floor-store".to_owned())
+        .spawn(move || stored.iter().for_each(drop))
+        .map_err(|err| format!("spawn the storage thread: {err}"))?;
     let (jobs, queue) = crossbeam_channel::bounded::<TcpStream>(QUEUE);
     let idle = Arc::new(AtomicUsize::new(0));
     let mut threads = 0;
@@ -93,9 +102,10 @@ pub(crate) fn serve_forever(listener: &TcpListener, tls: &Tls) -> Result<(), Str
         let Ok(stream) = stream else { continue };
         if idle.load(Ordering::Acquire) == 0 && threads < MAX_THREADS {
             let (queue, idle, tls) = (queue.clone(), Arc::clone(&idle), tls.clone());
+            let store = store.clone();
             thread::Builder::new()
                 .name("floor-worker".to_owned())
-                .spawn(move || work(&queue, &idle, &tls))
+                .spawn(move || work(&queue, &idle, &tls, &store))
                 .map_err(|err| format!("spawn a worker: {err}"))?;
             threads += 1;
         }
@@ -105,30 +115,38 @@ pub(crate) fn serve_forever(listener: &TcpListener, tls: &Tls) -> Result<(), Str
     Ok(())
 }
 
-fn work(queue: &crossbeam_channel::Receiver<TcpStream>, idle: &AtomicUsize, tls: &Tls) {
+/// Where a worker hands each message's end: the storage thread's queue.
+type Store = crossbeam_channel::Sender<usize>;
+
+fn work(
+    queue: &crossbeam_channel::Receiver<TcpStream>,
+    idle: &AtomicUsize,
+    tls: &Tls,
+    store: &Store,
+) {
     loop {
         idle.fetch_add(1, Ordering::AcqRel);
         let Ok(stream) = queue.recv() else { return };
         idle.fetch_sub(1, Ordering::AcqRel);
-        let _ = serve(stream, tls);
+        let _ = serve(stream, tls, store);
     }
 }
 
 /// One connection: banner, then the session, over TLS where asked.
-fn serve(mut tcp: TcpStream, tls: &Tls) -> io::Result<()> {
+fn serve(mut tcp: TcpStream, tls: &Tls, store: &Store) -> io::Result<()> {
     tcp.set_nodelay(true)?;
     match tls {
         Tls::Off => {
             tcp.write_all(BANNER)?;
-            session(&mut tcp, false).map(drop)
+            session(&mut tcp, false, store).map(drop)
         }
         Tls::StartTls(config) => {
             tcp.write_all(BANNER)?;
-            if session(&mut tcp, true)? == Ended::StartTls {
+            if session(&mut tcp, true, store)? == Ended::StartTls {
                 let mut conn = handshake(&mut tcp, config)?;
                 // The ticket now: its packet acknowledges the client's Finished.
                 send(&mut conn, &mut tcp)?;
-                session(&mut StreamOwned::new(conn, tcp), false)?;
+                session(&mut StreamOwned::new(conn, tcp), false, store)?;
             }
             Ok(())
         }
@@ -136,7 +154,7 @@ fn serve(mut tcp: TcpStream, tls: &Tls) -> io::Result<()> {
             let mut conn = handshake(&mut tcp, config)?;
             conn.writer().write_all(BANNER)?;
             send(&mut conn, &mut tcp)?;
-            session(&mut StreamOwned::new(conn, tcp), false).map(drop)
+            session(&mut StreamOwned::new(conn, tcp), false, store).map(drop)
         }
     }
 }
@@ -168,10 +186,11 @@ enum Ended {
 }
 
 /// A canned reply to each line, all the replies to one read sent in one write.
-fn session(stream: &mut (impl Read + Write), starttls: bool) -> io::Result<Ended> {
+fn session(stream: &mut (impl Read + Write), starttls: bool, store: &Store) -> io::Result<Ended> {
     let mut buf = vec![0u8; BUFFER];
     let mut held = 0;
     let mut in_data = false;
+    let mut size = 0;
     let mut out = Vec::with_capacity(256);
     loop {
         let n = stream.read(&mut buf[held..])?;
@@ -187,7 +206,12 @@ fn session(stream: &mut (impl Read + Write), starttls: bool) -> io::Result<Ended
             if in_data {
                 if line == b".\r\n" {
                     in_data = false;
+                    store
+                        .send(size)
+                        .map_err(|_| io::Error::other("the storage thread is gone"))?;
                     out.extend_from_slice(b"250 2.0.0 queued\r\n");
+                } else {
+                    size += line.len();
                 }
                 continue;
             }
@@ -198,6 +222,7 @@ fn session(stream: &mut (impl Read + Write), starttls: bool) -> io::Result<Ended
                 Some(b"EHLO") => out.extend_from_slice(b"250-floor\r\n250 PIPELINING\r\n"),
                 Some(b"DATA") => {
                     in_data = true;
+                    size = 0;
                     out.extend_from_slice(b"354 go ahead\r\n");
                 }
                 Some(b"STAR") if starttls => {
