@@ -5,10 +5,9 @@
 //! `StreamOwned`, read and written through its connection and socket so that the records
 //! rustls queues by itself (the TLS 1.3 session ticket after implicit TLS, a KeyUpdate answer,
 //! `close_notify`) leave in the same write as a reply instead of one each. Both handshake
-//! paths finish the
-//! handshake before returning, within one total deadline, by re-arming the socket timeouts
-//! with the time left before every read and write; a client that trickles bytes cannot
-//! stretch it.
+//! paths finish the handshake before returning, within one total deadline, by re-arming the
+//! socket timeouts with the time left before every read and write; a client that trickles
+//! bytes cannot stretch it.
 
 use std::cell::Cell;
 use std::fmt;
