@@ -39,8 +39,8 @@ const BANNER: &[u8] = b"220 floor ESMTP\r\n";
 
 /// Whether and how the floor speaks TLS.
 #[derive(Clone)]
-pub(crate) enum Tls {
-    Off,
+pub(crate) enum Mode {
+    Plain,
     /// TLS after `STARTTLS`.
     StartTls(Arc<ServerConfig>),
     /// TLS from the first byte.
@@ -50,20 +50,20 @@ pub(crate) enum Tls {
 /// `xtask bench-floor ADDR [--starttls|--implicit CERT KEY]`: serves on ADDR until killed.
 pub(crate) fn main(args: &[String]) -> Result<(), String> {
     let usage = || "usage: xtask bench-floor ADDR [--starttls|--implicit CERT KEY]".to_owned();
-    let (addr, tls) = match args {
-        [addr] => (addr, Tls::Off),
+    let (addr, mode) = match args {
+        [addr] => (addr, Mode::Plain),
         [addr, mode, cert, key] => {
             let config = tls_config(cert, key)?;
             match mode.as_str() {
-                "--starttls" => (addr, Tls::StartTls(config)),
-                "--implicit" => (addr, Tls::Implicit(config)),
+                "--starttls" => (addr, Mode::StartTls(config)),
+                "--implicit" => (addr, Mode::Implicit(config)),
                 _ => return Err(usage()),
             }
         }
         _ => return Err(usage()),
     };
     let listener = TcpListener::bind(addr).map_err(|err| format!("bind {addr}: {err}"))?;
-    serve_forever(&listener, &tls)
+    serve_forever(&listener, &mode)
 }
 
 /// The server configuration: one certificate, AES-128-GCM first, one ticket.
@@ -89,7 +89,7 @@ pub(crate) fn tls_config(cert: &str, key: &str) -> Result<Arc<ServerConfig>, Str
 }
 
 /// Accepts and hands over connections until the listener fails for good.
-pub(crate) fn serve_forever(listener: &TcpListener, tls: &Tls) -> Result<(), String> {
+pub(crate) fn serve_forever(listener: &TcpListener, mode: &Mode) -> Result<(), String> {
     let (store, stored) = crossbeam_channel::bounded::<usize>(STORE_QUEUE);
     thread::Builder::new()
         .name("floor-store".to_owned())
@@ -101,11 +101,11 @@ pub(crate) fn serve_forever(listener: &TcpListener, tls: &Tls) -> Result<(), Str
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         if idle.load(Ordering::Acquire) == 0 && threads < MAX_THREADS {
-            let (queue, idle, tls) = (queue.clone(), Arc::clone(&idle), tls.clone());
+            let (queue, idle, mode) = (queue.clone(), Arc::clone(&idle), mode.clone());
             let store = store.clone();
             thread::Builder::new()
                 .name("floor-worker".to_owned())
-                .spawn(move || work(&queue, &idle, &tls, &store))
+                .spawn(move || work(&queue, &idle, &mode, &store))
                 .map_err(|err| format!("spawn a worker: {err}"))?;
             threads += 1;
         }
@@ -121,26 +121,26 @@ type Store = crossbeam_channel::Sender<usize>;
 fn work(
     queue: &crossbeam_channel::Receiver<TcpStream>,
     idle: &AtomicUsize,
-    tls: &Tls,
+    mode: &Mode,
     store: &Store,
 ) {
     loop {
         idle.fetch_add(1, Ordering::AcqRel);
         let Ok(stream) = queue.recv() else { return };
         idle.fetch_sub(1, Ordering::AcqRel);
-        let _ = serve(stream, tls, store);
+        let _ = serve(stream, mode, store);
     }
 }
 
 /// One connection: banner, then the session, over TLS where asked.
-fn serve(mut tcp: TcpStream, tls: &Tls, store: &Store) -> io::Result<()> {
+fn serve(mut tcp: TcpStream, mode: &Mode, store: &Store) -> io::Result<()> {
     tcp.set_nodelay(true)?;
-    match tls {
-        Tls::Off => {
+    match mode {
+        Mode::Plain => {
             tcp.write_all(BANNER)?;
             session(&mut tcp, false, store).map(drop)
         }
-        Tls::StartTls(config) => {
+        Mode::StartTls(config) => {
             tcp.write_all(BANNER)?;
             if session(&mut tcp, true, store)? == Ended::StartTls {
                 let mut conn = handshake(&mut tcp, config)?;
@@ -150,7 +150,7 @@ fn serve(mut tcp: TcpStream, tls: &Tls, store: &Store) -> io::Result<()> {
             }
             Ok(())
         }
-        Tls::Implicit(config) => {
+        Mode::Implicit(config) => {
             let mut conn = handshake(&mut tcp, config)?;
             conn.writer().write_all(BANNER)?;
             send(&mut conn, &mut tcp)?;

@@ -456,7 +456,7 @@ fn the_shape_floor_answers_a_whole_session_and_pipelined_commands() {
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || super::floor::serve_forever(&listener, &super::floor::Tls::Off));
+    std::thread::spawn(move || super::floor::serve_forever(&listener, &super::floor::Mode::Plain));
     let stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
@@ -498,7 +498,7 @@ fn the_shape_floor_answers_a_whole_session_and_pipelined_commands() {
 #[test]
 fn the_shape_floor_serves_starttls_and_implicit_tls_to_the_xtask_client() {
     use super::client::{self, ClientLoad, Security};
-    use super::floor::{self, Tls};
+    use super::floor::{self, Mode};
 
     let work = std::env::temp_dir().join(format!("mailsink-floor-test-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
@@ -521,11 +521,11 @@ fn the_shape_floor_serves_starttls_and_implicit_tls_to_the_xtask_client() {
     for (security, tls) in [
         (
             Security::StartTls,
-            Tls::StartTls(std::sync::Arc::clone(&config)),
+            Mode::StartTls(std::sync::Arc::clone(&config)),
         ),
         (
             Security::Implicit,
-            Tls::Implicit(std::sync::Arc::clone(&config)),
+            Mode::Implicit(std::sync::Arc::clone(&config)),
         ),
     ] {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
