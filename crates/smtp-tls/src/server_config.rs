@@ -73,6 +73,12 @@ pub struct TlsConfig {
 }
 
 impl TlsConfig {
+    /// Whether this machine has the instructions AES-GCM is fast with (AES and carry-less
+    /// multiplication), so that AES-128-GCM goes first for clients that prefer AES-GCM.
+    pub fn aes_hardware(&self) -> bool {
+        self.aes_hardware
+    }
+
     /// The configuration for a client offering `suites`, in its order of preference.
     pub(crate) fn for_client(&self, suites: &[CipherSuite]) -> &Arc<ServerConfig> {
         if aes_preferred(self.aes_hardware, suites) {

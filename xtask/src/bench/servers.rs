@@ -355,32 +355,30 @@ fn command(
             let xtask = std::env::current_exe().map_err(BenchError::io("the xtask binary"))?;
             cmd = Command::new(xtask);
             cmd.arg("bench-floor").arg(addr.to_string());
-            match spec.security {
-                Security::Plain => {}
-                Security::StartTls => {
-                    cmd.args(["--starttls", &cert, &key]);
-                }
-                Security::Implicit => {
-                    cmd.args(["--implicit", &cert, &key]);
-                }
-            }
+            tls_mode_args(&mut cmd, spec.security, &cert, &key);
         }
         Kind::Aiosmtpd => {
             let python = tools.python.as_ref().ok_or_else(|| missing("aiosmtpd"))?;
             cmd = Command::new(python);
             cmd.arg(&tools.aiosmtpd_script).arg(addr.to_string());
-            match spec.security {
-                Security::Plain => {}
-                Security::StartTls => {
-                    cmd.args(["--starttls", &cert, &key]);
-                }
-                Security::Implicit => {
-                    cmd.args(["--implicit", &cert, &key]);
-                }
-            }
+            tls_mode_args(&mut cmd, spec.security, &cert, &key);
         }
     }
     Ok(cmd)
+}
+
+/// `--starttls CERT KEY` or `--implicit CERT KEY`, as the floor and the aiosmtpd wrapper take
+/// them; nothing for plain SMTP.
+fn tls_mode_args(cmd: &mut Command, security: Security, cert: &str, key: &str) {
+    match security {
+        Security::Plain => {}
+        Security::StartTls => {
+            cmd.args(["--starttls", cert, key]);
+        }
+        Security::Implicit => {
+            cmd.args(["--implicit", cert, key]);
+        }
+    }
 }
 
 /// Files under `new/` and `cur/` directories below `dir` (Maildir++ folders included).

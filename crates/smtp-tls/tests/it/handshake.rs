@@ -331,29 +331,11 @@ fn openssl_s_client_completes_implicit_tls() {
     assert!(stderr.contains("Protocol version: TLSv1.3"), "{stderr}");
 }
 
-/// Whether this machine has the instructions Go's `crypto/tls` counts as AES-GCM hardware
-/// (AES and carry-less multiply), which decide the server's order.
-fn aes_hardware() -> bool {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    {
-        std::arch::is_x86_feature_detected!("aes")
-            && std::arch::is_x86_feature_detected!("pclmulqdq")
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        std::arch::is_aarch64_feature_detected!("aes")
-    }
-    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        false
-    }
-}
-
 #[test]
 fn openssl_clients_get_the_cipher_suite_go_would_choose() {
     // (s_client's arguments, the suite as OpenSSL names it, as rustls names it), with AES
     // instructions and without.
-    let aes = aes_hardware();
+    let aes = self_signed().current().aes_hardware();
     let either =
         |with: [&'static str; 2], without: [&'static str; 2]| if aes { with } else { without };
     let tls13_aes128 = ["TLS_AES_128_GCM_SHA256", "TLS13_AES_128_GCM_SHA256"];
