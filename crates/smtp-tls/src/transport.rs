@@ -181,9 +181,10 @@ fn send_queued(stream: &mut StreamOwned<ServerConnection, TcpStream>) -> io::Res
 }
 
 /// Reads plaintext as `StreamOwned::read` does, except that it does not first write what
-/// rustls has queued for the peer: a TLS 1.3 session ticket, or the answer to a KeyUpdate.
-/// The client waits for neither, and both stay in order ahead of the next reply, which
-/// carries them out in one write.
+/// rustls has queued for the peer: the answer to a KeyUpdate, which the client does not wait
+/// for, stays in order ahead of the next reply, which carries it out in one write. (The
+/// session ticket never waits here: it leaves at the end of a STARTTLS handshake, or with the
+/// banner, which is written before the first read.)
 fn read_plaintext(
     stream: &mut StreamOwned<ServerConnection, TcpStream>,
     buf: &mut [u8],
