@@ -79,13 +79,11 @@ pub(crate) fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The value of one hexadecimal digit, either case (the standard library's reading of it).
 fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
 }
 
 /// The canonical form of an absolute path, as Go's `path.Clean` plus ServeMux's rule of keeping
