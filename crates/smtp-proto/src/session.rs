@@ -18,6 +18,9 @@ use crate::sasl::{self, Mechanism, SaslError};
 
 mod replies;
 
+/// Room for replies: they are small, and this holds a whole pipelined batch of them.
+const OUTPUT_CAPACITY: usize = 512;
+
 /// What input comes next.
 #[derive(Debug)]
 enum Mode {
@@ -102,8 +105,7 @@ impl Session {
             auth_failures: 0,
             tx: None,
             input: Vec::new(),
-            // A session's replies are small; this holds a whole pipelined batch of them.
-            output: Vec::with_capacity(512),
+            output: Vec::with_capacity(OUTPUT_CAPACITY),
             events: VecDeque::new(),
             transcript: VecDeque::new(),
         };
@@ -236,6 +238,9 @@ impl Session {
             return false;
         }
         std::mem::swap(&mut self.output, buf);
+        // `buf` may have come without room (a driver's first flush): give it a new session's,
+        // once, rather than growing it reply by reply.
+        self.output.reserve(OUTPUT_CAPACITY);
         true
     }
 

@@ -12,32 +12,40 @@ use super::Checksums;
 const SNIPPET_CHARS: usize = 200;
 
 /// Mailpit's snippet of `source` (the HTML's text when there is HTML, the plain text
-/// otherwise, given in pieces that are read as one text): whitespace runs (and U+FEFF) collapsed
-/// to one space, trimmed, cut after [`SNIPPET_CHARS`] characters with `...` appended.
+/// otherwise, given in pieces that are read as one text, a word break between pieces):
+/// whitespace runs (and U+FEFF) collapsed to one space, trimmed, cut after [`SNIPPET_CHARS`]
+/// characters with `...` appended.
+///
+/// One pass that stops at the first character past the limit, into room for a whole ASCII
+/// snippet, given back once done: growing the string from empty took six reallocations.
 pub(super) fn snippet<'a>(source: impl IntoIterator<Item = &'a str>) -> String {
-    // Collapse only as much as the snippet can show.
-    let mut collapsed = String::new();
-    let mut chars = 0;
-    let words = source.into_iter().flat_map(|piece| {
-        piece
-            .split(|c: char| c.is_whitespace() || c == '\u{feff}')
-            .filter(|word| !word.is_empty())
-    });
-    for word in words {
-        if chars > SNIPPET_CHARS {
-            break;
+    let mut out = String::with_capacity(SNIPPET_CHARS + "...".len());
+    let mut kept = 0;
+    'text: for piece in source {
+        // Whitespace since the last character kept; the end of a piece counts as whitespace.
+        let mut space = !out.is_empty();
+        for c in piece.chars() {
+            if c.is_whitespace() || c == '\u{feff}' {
+                space = !out.is_empty();
+                continue;
+            }
+            // More text follows: cut here (a space the cut would end on is left out).
+            if kept + usize::from(space) >= SNIPPET_CHARS {
+                out.push_str("...");
+                break 'text;
+            }
+            if space {
+                out.push(' ');
+                kept += 1;
+                space = false;
+            }
+            out.push(c);
+            kept += 1;
         }
-        if !collapsed.is_empty() {
-            collapsed.push(' ');
-            chars += 1;
-        }
-        collapsed.push_str(word);
-        chars += word.chars().count();
     }
-    match collapsed.char_indices().nth(SNIPPET_CHARS) {
-        None => collapsed,
-        Some((cut, _)) => format!("{}...", collapsed[..cut].trim_end()),
-    }
+    // Kept with the message: no spare room.
+    out.shrink_to_fit();
+    out
 }
 
 /// Tags from an `X-Tags` value: split at commas; characters other than ASCII letters, digits,
@@ -94,4 +102,77 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{byte:02x}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The snippet as first written: split into words, join, count, cut. The model the one-pass
+    /// version must agree with.
+    fn snippet_by_words(pieces: &[&str]) -> String {
+        let words: Vec<&str> = pieces
+            .iter()
+            .flat_map(|piece| piece.split(|c: char| c.is_whitespace() || c == '\u{feff}'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        let collapsed = words.join(" ");
+        match collapsed.char_indices().nth(SNIPPET_CHARS) {
+            None => collapsed,
+            Some((cut, _)) => format!("{}...", collapsed[..cut].trim_end()),
+        }
+    }
+
+    #[test]
+    fn snippet_agrees_with_splitting_into_words() {
+        // Letters of one to three bytes, and whitespace of several kinds (U+00A0 and U+3000
+        // are whitespace to Rust, U+FEFF is collapsed as Mailpit does).
+        const ALPHABET: [char; 10] = ['a', 'b', 'ö', '語', ' ', ' ', '\t', '\r', '\n', '\u{feff}'];
+        const MORE: [char; 3] = ['\u{a0}', '\u{3000}', '-'];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |bound: usize| {
+            // xorshift64: deterministic, so a failure is reproducible.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % bound as u64).unwrap_or(0)
+        };
+        for _ in 0..3_000 {
+            let pieces: Vec<String> = (0..1 + next(4))
+                .map(|_| {
+                    // Around the limit most often: 150-250 characters, words of 1-9.
+                    let len = [next(12), 150 + next(100), next(600)][next(3)];
+                    let word = 1 + next(9);
+                    (0..len)
+                        .map(|i| match (i % (word + 1), next(8)) {
+                            (0, 0) => MORE[next(MORE.len())],
+                            (0, _) => ALPHABET[4 + next(6)],
+                            _ => ALPHABET[next(4)],
+                        })
+                        .collect()
+                })
+                .collect();
+            let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+            assert_eq!(
+                snippet(pieces.iter().copied()),
+                snippet_by_words(&pieces),
+                "{pieces:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn snippet_edges() {
+        let exactly = "x".repeat(SNIPPET_CHARS);
+        assert_eq!(snippet([exactly.as_str()]), exactly);
+        assert_eq!(snippet([exactly.as_str(), "  "]), exactly);
+        assert_eq!(snippet([exactly.as_str(), "y"]), format!("{exactly}..."));
+        let one_less = "x".repeat(SNIPPET_CHARS - 1);
+        assert_eq!(
+            snippet([one_less.as_str(), "y z"]),
+            format!("{one_less}...")
+        );
+        assert_eq!(snippet(["", " \u{feff}\t", "a", "", "b"]), "a b");
+        assert_eq!(snippet(std::iter::empty()), "");
+    }
 }
