@@ -140,7 +140,7 @@ mod tests {
         for _ in 0..3_000 {
             let pieces: Vec<String> = (0..1 + next(4))
                 .map(|_| {
-                    // Around the limit most often: 150-250 characters, words of 1-9.
+                    // Short, around the limit (150-249 characters) or up to 600; words of 1-9.
                     let len = [next(12), 150 + next(100), next(600)][next(3)];
                     let word = 1 + next(9);
                     (0..len)
