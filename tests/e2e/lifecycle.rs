@@ -69,6 +69,66 @@ fn idle_and_slow_clients_are_timed_out() {
     );
 }
 
+/// The command and data timeouts each bound their own wait, whichever is shorter: the socket
+/// starts with the shorter one, and a read that ends before its wait's deadline is made again.
+#[test]
+fn waiting_for_a_command_and_for_message_data_each_have_their_timeout() {
+    let server = TestServer::start(&["--smtp-timeout", "2", "--smtp-data-timeout", "0.8"]);
+    let transaction = |client: &mut RawClient| {
+        for command in ["MAIL FROM:<a@x.test>", "RCPT TO:<b@y.test>", "DATA"] {
+            client.send(format!("{command}\r\n").as_bytes());
+            let reply = client.line();
+            assert!(
+                reply.starts_with("250 ") || reply.starts_with("354 "),
+                "{reply}"
+            );
+        }
+    };
+    // A client that has sent one message, `body`, and has its `250`.
+    let after_a_message = |body: &str| {
+        let mut client = RawClient::connect(server.addr);
+        assert!(client.line().starts_with("220 "));
+        client.send(b"HELO c\r\n");
+        assert!(client.line().starts_with("250 "));
+        transaction(&mut client);
+        client.send(format!("{body}\r\n.\r\n").as_bytes());
+        assert!(client.line().starts_with("250 "));
+        client
+    };
+
+    // Idle after a message until the command timeout: closed then, not at the data timeout,
+    // and not a data timeout later (a read that ends early leaves the deadline where it was).
+    let mut client = after_a_message("Subject: one\r\n\r\nbody");
+    let started = Instant::now();
+    let goodbye = client.line();
+    assert!(goodbye.starts_with("421 4.4.2 "), "{goodbye}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1900) && waited < Duration::from_millis(2500),
+        "closed after {waited:?}"
+    );
+
+    // Idle for longer than the data timeout between messages: still open.
+    let mut client = after_a_message("Subject: two\r\n\r\nbody");
+    std::thread::sleep(Duration::from_millis(1200));
+    client.send(b"NOOP\r\n");
+    assert_eq!(client.line(), "250 2.0.0 Ok");
+
+    // A pause inside message data longer than the data timeout ends the session.
+    let mut client = after_a_message("Subject: three\r\n\r\nbody");
+    transaction(&mut client);
+    client.send(b"Subject: four\r\n");
+    let started = Instant::now();
+    let goodbye = client.line();
+    assert!(goodbye.starts_with("421 4.4.2 "), "{goodbye}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_millis(1600),
+        "closed after {waited:?}"
+    );
+    assert_eq!(server.messages().len(), 3);
+}
+
 #[test]
 fn sigterm_ends_open_sessions_with_421_and_exits_0() {
     let port = free_port();

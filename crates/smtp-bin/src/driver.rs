@@ -81,9 +81,10 @@ pub(crate) fn serve(services: &Services, job: Job) {
         peer,
         transport: Some(transport),
         session,
-        command_deadline: None,
-        // The first read waits for a command: the inherited timeout is the one it needs.
-        read_timeout_set: options_set.then_some(services.timeouts.command),
+        deadline: None,
+        input_came: false,
+        read_timeout_set: options_set.then_some(services.timeouts.socket_read()),
+        ended_early: false,
         output: Vec::new(),
     };
     match conn.run() {
@@ -95,16 +96,28 @@ pub(crate) fn serve(services: &Services, job: Job) {
     }
 }
 
+/// What a read waits for; each has its own timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Command,
+    Data,
+}
+
 struct Connection<'a> {
     services: &'a Services,
     peer: SocketAddr,
     /// `None` only while a STARTTLS upgrade holds the stream.
     transport: Option<Transport>,
     session: Session,
-    /// When the command line now being received must be complete (RFC 5321 section 4.5.3.2).
-    command_deadline: Option<Instant>,
+    /// When the input now awaited must have come, and what it is (see
+    /// [`Connection::deadline`]).
+    deadline: Option<(Wait, Instant)>,
+    /// Bytes have come since `deadline` was set.
+    input_came: bool,
     /// The socket's read timeout as last set.
     read_timeout_set: Option<Duration>,
+    /// The last read ended at the socket's timeout, before `deadline`.
+    ended_early: bool,
     /// Replies on their way out; swapped with the session's buffer, so neither allocates anew.
     output: Vec<u8>,
 }
@@ -129,20 +142,34 @@ impl Connection<'_> {
             if self.session.is_closed() {
                 return Ok(());
             }
-            let timeout = self.read_timeout().max(Duration::from_millis(1));
-            // One setsockopt per change, not per read: while commands keep arriving the
-            // timeout stays the full command timeout, and DATA's never changes.
-            if self.read_timeout_set != Some(timeout) {
-                self.transport()?.tcp().set_read_timeout(Some(timeout))?;
-                self.read_timeout_set = Some(timeout);
+            let now = Instant::now();
+            let deadline = self.deadline(now);
+            let left = deadline
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1));
+            // The socket's timeout may be shorter than what is left: the read then ends early
+            // and is made again. So it is set only when it could overrun the deadline by more
+            // than a little, or has just run out early, and a client that keeps to the timeouts
+            // costs no `setsockopt` at all (switching to the data timeout and back cost two
+            // per message).
+            let slack = (left / 10).min(Duration::from_millis(100));
+            if self.ended_early || self.read_timeout_set.is_none_or(|set| set > left + slack) {
+                self.transport()?.tcp().set_read_timeout(Some(left))?;
+                self.read_timeout_set = Some(left);
             }
+            self.ended_early = false;
             let transport = self.transport()?;
             match transport.read(buf) {
                 Ok(0) => self.end_of_input(),
-                Ok(n) => self.session.handle_input(&buf[..n]),
+                Ok(n) => {
+                    self.input_came = true;
+                    self.session.handle_input(&buf[..n]);
+                }
                 Err(err) if is_timeout(&err) => {
                     if self.services.connections.stopping() {
                         self.session.handle_shutdown();
+                    } else if Instant::now() < deadline {
+                        self.ended_early = true;
                     } else {
                         log::debug!(
                             "{}: timed out waiting for {:?}",
@@ -170,24 +197,28 @@ impl Connection<'_> {
         }
     }
 
-    /// The time left for the next read: a whole command line must arrive within the command
-    /// timeout (so a byte-at-a-time client cannot hold a worker forever); message data may
-    /// pause for up to the data timeout between reads.
-    fn read_timeout(&mut self) -> Duration {
+    /// When the input now awaited must have come: a whole command line within the command
+    /// timeout (so a byte-at-a-time client cannot hold a worker for ever), and message data
+    /// without a pause longer than the data timeout. Set anew when the wait changes, or once
+    /// bytes have come (for a command, once they have completed the line), so a read that ends
+    /// early leaves it be.
+    fn deadline(&mut self, now: Instant) -> Instant {
         let timeouts = &self.services.timeouts;
-        match self.session.expects() {
-            Expect::Data => {
-                self.command_deadline = None;
-                timeouts.data
-            }
+        let (wait, timeout) = match self.session.expects() {
+            Expect::Data => (Wait::Data, timeouts.data),
             Expect::Command | Expect::AuthResponse | Expect::Decision | Expect::Nothing => {
-                let now = Instant::now();
-                if self.session.buffered() == 0 || self.command_deadline.is_none() {
-                    self.command_deadline = Some(now + timeouts.command);
-                }
-                self.command_deadline.map_or(timeouts.command, |deadline| {
-                    deadline.saturating_duration_since(now)
-                })
+                (Wait::Command, timeouts.command)
+            }
+        };
+        // Message data: each pause. A command: each line, from the read that began it.
+        let next = self.input_came && (wait == Wait::Data || self.session.buffered() == 0);
+        match self.deadline {
+            Some((was, deadline)) if was == wait && !next => deadline,
+            _ => {
+                self.input_came = false;
+                let deadline = now + timeout;
+                self.deadline = Some((wait, deadline));
+                deadline
             }
         }
     }

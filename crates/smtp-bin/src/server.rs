@@ -298,16 +298,18 @@ impl Drop for Server {
 }
 
 /// Gives `listener` the options the driver wants on every connection (no Nagle delay, the
-/// command timeout for reads and writes), when the sockets it accepts inherit them: Linux
-/// copies the listening socket into each accepted one, which saves three `setsockopt` calls per
-/// connection. Returns false where they must be set on each socket instead.
+/// command timeout for writes, [`Timeouts::socket_read`] for reads), when the sockets it
+/// accepts inherit them: Linux copies the listening socket into each accepted one, which saves
+/// three `setsockopt` calls per connection. Returns false where they must be set on each socket
+/// instead.
 #[cfg(target_os = "linux")]
 fn inherited_options(listener: &TcpListener, timeouts: &Timeouts) -> bool {
     use rustix::net::sockopt;
-    let timeout = Some(timeouts.command);
+    let read = Some(timeouts.socket_read());
+    let write = Some(timeouts.command);
     sockopt::set_tcp_nodelay(listener, true).is_ok()
-        && sockopt::set_socket_timeout(listener, sockopt::Timeout::Recv, timeout).is_ok()
-        && sockopt::set_socket_timeout(listener, sockopt::Timeout::Send, timeout).is_ok()
+        && sockopt::set_socket_timeout(listener, sockopt::Timeout::Recv, read).is_ok()
+        && sockopt::set_socket_timeout(listener, sockopt::Timeout::Send, write).is_ok()
 }
 
 #[cfg(not(target_os = "linux"))]

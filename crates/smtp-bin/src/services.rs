@@ -32,6 +32,15 @@ pub(crate) struct Timeouts {
     pub handshake: Duration,
 }
 
+impl Timeouts {
+    /// The read timeout a socket starts with: the shorter of the two waits, so that waiting for
+    /// either needs no `setsockopt` (the driver reads again when a read ends before its
+    /// deadline).
+    pub fn socket_read(&self) -> Duration {
+        self.command.min(self.data)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Services {
     session_config: RwLock<Arc<smtp_proto::Config>>,
