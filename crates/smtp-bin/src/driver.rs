@@ -84,7 +84,6 @@ pub(crate) fn serve(services: &Services, job: Job) {
         deadline: None,
         input_came: false,
         read_timeout_set: options_set.then_some(services.timeouts.socket_read()),
-        ended_early: false,
         output: Vec::new(),
     };
     match conn.run() {
@@ -114,10 +113,9 @@ struct Connection<'a> {
     deadline: Option<(Wait, Instant)>,
     /// Bytes have come since `deadline` was set.
     input_came: bool,
-    /// The socket's read timeout as last set.
+    /// The socket's read timeout as last set; `None` when unknown or to be set again (the last
+    /// read ended at it, before `deadline`).
     read_timeout_set: Option<Duration>,
-    /// The last read ended at the socket's timeout, before `deadline`.
-    ended_early: bool,
     /// Replies on their way out; swapped with the session's buffer, so neither allocates anew.
     output: Vec<u8>,
 }
@@ -153,11 +151,10 @@ impl Connection<'_> {
             // costs no `setsockopt` at all (switching to the data timeout and back cost two
             // per message).
             let slack = (left / 10).min(Duration::from_millis(100));
-            if self.ended_early || self.read_timeout_set.is_none_or(|set| set > left + slack) {
+            if self.read_timeout_set.is_none_or(|set| set > left + slack) {
                 self.transport()?.tcp().set_read_timeout(Some(left))?;
                 self.read_timeout_set = Some(left);
             }
-            self.ended_early = false;
             let transport = self.transport()?;
             match transport.read(buf) {
                 Ok(0) => self.end_of_input(),
@@ -169,7 +166,8 @@ impl Connection<'_> {
                     if self.services.connections.stopping() {
                         self.session.handle_shutdown();
                     } else if Instant::now() < deadline {
-                        self.ended_early = true;
+                        // Ended early: read again, with the time left.
+                        self.read_timeout_set = None;
                     } else {
                         log::debug!(
                             "{}: timed out waiting for {:?}",
