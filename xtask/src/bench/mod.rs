@@ -79,6 +79,8 @@ pub(crate) fn main(args: &[String]) -> Result<(), String> {
     // A usage error is reported before the release build, not after.
     let options = Options::parse(args).map_err(|err| err.to_string())?;
     if cfg!(debug_assertions) && !options.list {
+        // Before the release build of the floor and the load client, which use ring too.
+        tools::ensure_clang(&workspace_root());
         return relaunch_optimised(args).map_err(|err| err.to_string());
     }
     run_bench(&options).map_err(|err| err.to_string())

@@ -18,6 +18,12 @@ use super::servers::{self, Kind, ServerSpec};
 pub(crate) const AUTH_USER: &str = "bench";
 pub(crate) const AUTH_PASSWORD: &str = "bench-password";
 
+/// The script `.cargo/config.toml` names as ring's C compiler on x86_64 Linux.
+const C_COMPILER: &str = ".cargo/c-compiler";
+
+/// What `.cargo/config.toml` sets for it; the peers are built without it.
+const C_COMPILER_VAR: &str = "CC_x86_64_unknown_linux_gnu";
+
 /// The reference server `aiosmtpd`, run by the virtual environment's Python.
 const AIOSMTPD_SCRIPT: &str = include_str!("../../peers/aiosmtpd_peer.py");
 
@@ -87,6 +93,7 @@ pub(crate) fn prepare(root_dir: &Path, options: &Options) -> Result<Tools, Bench
             path.display()
         )));
     }
+    ensure_clang(root_dir);
     let mailsink = match &options.mailsink {
         Some(path) => path.clone(),
         None => build_mailsink(root_dir, &target)?,
@@ -156,7 +163,55 @@ pub(crate) fn prepare(root_dir: &Path, options: &Options) -> Result<Tools, Bench
     };
     detect_features(&mut tools);
     tools.versions = versions(&tools);
+    tools.versions.insert(
+        1,
+        (
+            "C compiler for ring in mailsink, the floor and the load client (`.cargo/c-compiler`; the peers are built as `cargo install` builds them)".to_owned(),
+            c_compiler_version(root_dir).unwrap_or_else(|| "unknown".to_owned()),
+        ),
+    );
     Ok(tools)
+}
+
+/// The compiler `.cargo/c-compiler` gives ring here, as `--version`'s first line names it.
+fn c_compiler_version(root_dir: &Path) -> Option<String> {
+    let output = Command::new(root_dir.join(C_COMPILER))
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    Some(text.lines().next()?.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Installs clang where `.cargo/c-compiler` would choose it and it is missing, so the builds
+/// the bench measures are those of a machine with clang (ring's X25519 costs about 1.4x built by
+/// gcc). Ring's release objects go too, since cargo keeps those built by `cc` otherwise. Not
+/// being able to install it is a warning: the report names the compiler the build used.
+pub(crate) fn ensure_clang(root_dir: &Path) {
+    let wanted = cfg!(all(target_os = "linux", target_arch = "x86_64"));
+    let installed = Command::new("clang")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !wanted || installed {
+        return;
+    }
+    if let Err(err) = apt_install("clang (ring's C)", "clang") {
+        eprintln!("bench: warning: clang not installed ({err}); ring is built by cc");
+        return;
+    }
+    let _ = run_checked(
+        Command::new("cargo").current_dir(root_dir).args([
+            "clean",
+            "--release",
+            "--package",
+            "ring",
+        ]),
+        "cargo clean --release --package ring",
+    );
 }
 
 fn build_mailsink(root_dir: &Path, target: &Path) -> Result<PathBuf, BenchError> {
@@ -283,13 +338,16 @@ fn aiosmtpd(work: &Path) -> Result<PathBuf, BenchError> {
     }
 }
 
-/// `cargo install mailtutan --locked` into `target/bench/tools`.
+/// `cargo install mailtutan --locked` into `target/bench/tools`, as its users build it: outside
+/// this workspace (its `.cargo/config.toml` would choose the C compiler).
 fn mailtutan(work: &Path) -> Result<PathBuf, BenchError> {
     let root = work.join("tools");
     let binary = root.join("bin").join("mailtutan");
     if !binary.is_file() {
         run_checked(
             Command::new("cargo")
+                .current_dir(std::env::temp_dir())
+                .env_remove(C_COMPILER_VAR)
                 .args(["install", "mailtutan", "--locked", "--root"])
                 .arg(&root),
             "cargo install mailtutan",
@@ -298,13 +356,16 @@ fn mailtutan(work: &Path) -> Result<PathBuf, BenchError> {
     Ok(binary)
 }
 
-/// Builds `xtask/peers/mailcrab-wrapper` (its own lock file and target directory).
+/// Builds `xtask/peers/mailcrab-wrapper` (its own lock file and target directory), from outside
+/// this workspace as for mailtutan.
 fn mailcrab(root_dir: &Path, work: &Path) -> Result<PathBuf, BenchError> {
     let manifest = root_dir.join("xtask/peers/mailcrab-wrapper/Cargo.toml");
     let target = work.join("peers");
     run_checked(
         Command::new("cargo")
+            .current_dir(std::env::temp_dir())
             .env_remove("CARGO_TARGET_DIR")
+            .env_remove(C_COMPILER_VAR)
             .args(["build", "--release", "--locked", "--manifest-path"])
             .arg(&manifest)
             .arg("--target-dir")
