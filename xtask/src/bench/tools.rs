@@ -93,7 +93,6 @@ pub(crate) fn prepare(root_dir: &Path, options: &Options) -> Result<Tools, Bench
             path.display()
         )));
     }
-    ensure_clang(root_dir);
     let mailsink = match &options.mailsink {
         Some(path) => path.clone(),
         None => build_mailsink(root_dir, &target)?,
@@ -162,32 +161,16 @@ pub(crate) fn prepare(root_dir: &Path, options: &Options) -> Result<Tools, Bench
         versions: Vec::new(),
     };
     detect_features(&mut tools);
-    tools.versions = versions(&tools);
-    tools.versions.insert(
-        1,
-        (
-            "C compiler for ring in mailsink, the floor and the load client (`.cargo/c-compiler`; the peers are built as `cargo install` builds them)".to_owned(),
-            c_compiler_version(root_dir).unwrap_or_else(|| "unknown".to_owned()),
-        ),
-    );
+    tools.versions = versions(root_dir, &tools);
     Ok(tools)
-}
-
-/// The compiler `.cargo/c-compiler` gives ring here, as `--version`'s first line names it.
-fn c_compiler_version(root_dir: &Path) -> Option<String> {
-    let output = Command::new(root_dir.join(C_COMPILER))
-        .arg("--version")
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    Some(text.lines().next()?.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// Installs clang where `.cargo/c-compiler` would choose it and it is missing, so the builds
 /// the bench measures are those of a machine with clang (ring's X25519 costs about 1.4x built by
 /// gcc). Ring's release objects go too, since cargo keeps those built by `cc` otherwise. Not
-/// being able to install it is a warning: the report names the compiler the build used.
+/// being able to install it is a warning: the report names the compiler the build used. Called
+/// once, by `cargo xtask bench` before its release build of the bench itself (the floor and the
+/// load client use ring too).
 pub(crate) fn ensure_clang(root_dir: &Path) {
     let wanted = cfg!(all(target_os = "linux", target_arch = "x86_64"));
     let installed = Command::new("clang")
@@ -450,7 +433,7 @@ fn detect_features(tools: &mut Tools) {
     }
 }
 
-fn versions(tools: &Tools) -> Vec<(String, String)> {
+fn versions(root_dir: &Path, tools: &Tools) -> Vec<(String, String)> {
     let output = |program: &Path, args: &[&str]| {
         Command::new(program)
             .args(args)
@@ -474,6 +457,11 @@ fn versions(tools: &Tools) -> Vec<(String, String)> {
     if let Some(path) = &tools.baseline {
         list.push(("mailsink baseline".to_owned(), output(path, &["--version"])));
     }
+    // The compiler `.cargo/c-compiler` gives ring here.
+    list.push((
+        "C compiler for ring in mailsink, the floor and the load client (`.cargo/c-compiler`; the peers are built as `cargo install` builds them)".to_owned(),
+        output(&root_dir.join(C_COMPILER), &["--version"]),
+    ));
     list.extend([
         (
             "rustc".to_owned(),
