@@ -1,6 +1,7 @@
 //! The registry of open connections, used to end them at shutdown.
 //!
-//! Each worker registers a clone of its socket for the life of the session. At shutdown the
+//! Each worker registers its socket (a second `Arc` on it, not a second file descriptor) for the
+//! life of the session. At shutdown the
 //! server first stops accepting, waits for sessions to finish on their own, and when the grace
 //! time runs out shuts down the read side of every registered socket: the blocked `read` returns,
 //! the driver sees [`Connections::stopping`] and answers `421 4.3.2` before closing.
@@ -8,11 +9,11 @@
 use std::collections::HashMap;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
-    open: Mutex<HashMap<u64, TcpStream>>,
+    open: Mutex<HashMap<u64, Arc<TcpStream>>>,
     next_id: AtomicU64,
     stopping: AtomicBool,
 }
@@ -21,34 +22,22 @@ pub(crate) struct Connections {
 #[derive(Debug)]
 pub(crate) struct Registration<'a> {
     registry: &'a Connections,
-    id: Option<u64>,
+    id: u64,
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        if let Some(id) = self.id {
-            self.registry.lock().remove(&id);
-        }
+        self.registry.lock().remove(&self.id);
     }
 }
 
 impl Connections {
-    pub(crate) fn register(&self, stream: &TcpStream) -> Registration<'_> {
+    /// Keeps `stream` until the registration drops: the socket closes when both it and the
+    /// session's handle are gone.
+    pub(crate) fn register(&self, stream: &Arc<TcpStream>) -> Registration<'_> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let registered = match stream.try_clone() {
-            Ok(clone) => {
-                self.lock().insert(id, clone);
-                Some(id)
-            }
-            Err(err) => {
-                log::warn!("cannot track a connection for shutdown: {err}");
-                None
-            }
-        };
-        Registration {
-            registry: self,
-            id: registered,
-        }
+        self.lock().insert(id, Arc::clone(stream));
+        Registration { registry: self, id }
     }
 
     pub(crate) fn open(&self) -> usize {
@@ -70,7 +59,7 @@ impl Connections {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -15,12 +15,13 @@
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use smtp_proto::{
     AuthPolicy, ConnectionInfo, Event, Expect, Message, Proof, Session, StoreFailure,
 };
-use smtp_tls::Transport;
+use smtp_tls::{SocketTimeouts, Transport};
 
 use crate::pool::Job;
 use crate::services::{AuthMode, Services};
@@ -42,15 +43,25 @@ pub(crate) fn serve(services: &Services, job: Job) {
         implicit_tls,
         options_set,
     } = job;
+    // The registry holds the socket too: it closes (and the FIN goes) when both let go, at
+    // the end of this function.
+    let stream = Arc::new(stream);
     let _guard = services.connections.register(&stream);
+    let timeouts = &services.timeouts;
     if !options_set {
         let _ = stream.set_nodelay(true);
-        let _ = stream.set_write_timeout(Some(services.timeouts.command));
+        let _ = stream.set_write_timeout(Some(timeouts.socket_write()));
     }
+    // What the socket starts with; unknown (to be set before the first read) when not inherited.
+    let read_timeout_set = options_set.then_some(timeouts.socket_read());
     services.metrics.session_opened();
     let transport = if implicit_tls {
         let Some(tls) = &services.tls else { return };
-        match Transport::accept_implicit(stream, &tls.current(), services.timeouts.handshake) {
+        let in_force = SocketTimeouts {
+            read: read_timeout_set,
+            write: Some(timeouts.socket_write()),
+        };
+        match Transport::accept_implicit(stream, &tls.current(), timeouts.handshake, in_force) {
             Ok(transport) => {
                 services.metrics.tls_handshake(true);
                 transport
@@ -62,7 +73,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
             }
         }
     } else {
-        Transport::Plain(stream)
+        Transport::from(stream)
     };
     let config = services.session_config();
     // Made only where CRAM-MD5 can be offered: it costs a clock read and a formatted string.
@@ -83,7 +94,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
         session,
         deadline: None,
         input_came: false,
-        read_timeout_set: options_set.then_some(services.timeouts.socket_read()),
+        read_timeout_set,
         output: Vec::new(),
     };
     match conn.run() {
@@ -91,7 +102,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
         Err(err) => log::debug!("{peer}: connection ended: {err}"),
     }
     if let Some(mut transport) = conn.transport.take() {
-        let _ = transport.shutdown();
+        let _ = transport.close_notify();
     }
 }
 
@@ -326,7 +337,13 @@ impl Connection<'_> {
         let (Some(tls), Some(transport)) = (&self.services.tls, self.transport.take()) else {
             return Err(io::Error::other("STARTTLS without TLS configured"));
         };
-        match transport.upgrade(&tls.current(), self.services.timeouts.handshake) {
+        // A read timeout not known here counts as none: the handshake sets its own, and the
+        // driver sets one again before its next read.
+        let in_force = SocketTimeouts {
+            read: self.read_timeout_set,
+            write: Some(self.services.timeouts.socket_write()),
+        };
+        match transport.upgrade(&tls.current(), self.services.timeouts.handshake, in_force) {
             Ok(transport) => {
                 self.services.metrics.tls_handshake(true);
                 self.transport = Some(transport);

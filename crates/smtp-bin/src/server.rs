@@ -306,7 +306,7 @@ impl Drop for Server {
 fn inherited_options(listener: &TcpListener, timeouts: &Timeouts) -> bool {
     use rustix::net::sockopt;
     let read = Some(timeouts.socket_read());
-    let write = Some(timeouts.command);
+    let write = Some(timeouts.socket_write());
     sockopt::set_tcp_nodelay(listener, true).is_ok()
         && sockopt::set_socket_timeout(listener, sockopt::Timeout::Recv, read).is_ok()
         && sockopt::set_socket_timeout(listener, sockopt::Timeout::Send, write).is_ok()

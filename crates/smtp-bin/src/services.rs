@@ -33,11 +33,17 @@ pub(crate) struct Timeouts {
 }
 
 impl Timeouts {
-    /// The read timeout a socket starts with: the shorter of the two waits, so that waiting for
-    /// either needs no `setsockopt` (the driver reads again when a read ends before its
-    /// deadline).
+    /// The read timeout a socket starts with: the shortest of the waits (a command, message
+    /// data, a TLS handshake), so that waiting for any of them needs no `setsockopt` (the
+    /// driver reads again when a read ends before its deadline, and a handshake only sets a
+    /// timeout that could overrun its own).
     pub fn socket_read(&self) -> Duration {
-        self.command.min(self.data)
+        self.command.min(self.data).min(self.handshake)
+    }
+
+    /// The write timeout a socket keeps: the command timeout.
+    pub fn socket_write(&self) -> Duration {
+        self.command
     }
 }
 

@@ -21,15 +21,17 @@
 //!
 //! ```no_run
 //! # use std::{io::Write, net::TcpListener, time::Duration};
-//! # use smtp_tls::{ReloadableTls, TlsSource, Transport};
+//! # use smtp_tls::{ReloadableTls, SocketTimeouts, TlsSource, Transport};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let tls = ReloadableTls::load(TlsSource::from_flags("sans:localhost,127.0.0.1", "")?)?;
 //! eprintln!("self-signed certificate, SHA-256 fingerprint {}", tls.fingerprint());
 //!
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let (tcp, _peer) = listener.accept()?;
-//! // Implicit TLS: the handshake comes first and must finish within the timeout.
-//! let mut transport = Transport::accept_implicit(tcp, &tls.current(), Duration::from_secs(10))?;
+//! // Implicit TLS: the handshake comes first and must finish within the timeout. The socket
+//! // has no timeouts of its own, so the handshake sets them, and takes them off again.
+//! let none = SocketTimeouts { read: None, write: None };
+//! let mut transport = Transport::accept_implicit(tcp, &tls.current(), Duration::from_secs(10), none)?;
 //! transport.write_all(b"220 mailsink ESMTP ready\r\n")?;
 //! transport.flush()?;
 //! # Ok(()) }
@@ -58,7 +60,7 @@ pub use identity::Fingerprint;
 pub use reload::ReloadableTls;
 pub use server_config::TlsConfig;
 pub use source::{SanName, TlsSource};
-pub use transport::{TlsInfo, Transport};
+pub use transport::{Socket, SocketTimeouts, TlsInfo, Transport};
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,11 @@
 //! `close_notify`) leave in the same write as a reply instead of one each. Both handshake
 //! paths finish the handshake before returning, within one total deadline, by re-arming the
 //! socket timeouts with the time left before every read and write; a client that trickles
-//! bytes cannot stretch it.
+//! bytes cannot stretch it. The caller says which timeouts the socket has ([`SocketTimeouts`]),
+//! so a handshake that keeps to its deadline under them asks and sets nothing.
+//!
+//! The socket is held through an `Arc`, so the caller can keep a handle on it (the server's
+//! shutdown registry) without a second file descriptor.
 
 use std::cell::Cell;
 use std::fmt;
@@ -29,14 +33,75 @@ const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 #[derive(Debug)]
 pub enum Transport {
     /// Plain TCP: before STARTTLS, or with TLS off.
-    Plain(TcpStream),
+    Plain(Socket),
     /// TLS over TCP, with the handshake complete.
-    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+    Tls(Box<StreamOwned<ServerConnection, Socket>>),
+}
+
+/// A connection's TCP socket, shared with whoever else holds its `Arc` (closed when the last
+/// holder lets go). Reads and writes go to the socket as they would through `&TcpStream`.
+#[derive(Debug, Clone)]
+pub struct Socket(Arc<TcpStream>);
+
+impl std::ops::Deref for Socket {
+    type Target = TcpStream;
+
+    fn deref(&self) -> &TcpStream {
+        &self.0
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self.0).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self.0).flush()
+    }
 }
 
 impl From<TcpStream> for Transport {
     fn from(tcp: TcpStream) -> Self {
-        Self::Plain(tcp)
+        Self::Plain(Socket(Arc::new(tcp)))
+    }
+}
+
+impl From<Arc<TcpStream>> for Transport {
+    fn from(tcp: Arc<TcpStream>) -> Self {
+        Self::Plain(Socket(tcp))
+    }
+}
+
+/// A socket's read and write timeouts as its owner last set them (`None`: no timeout), so a
+/// handshake need not ask the socket. The handshake sets a timeout only where the one in force
+/// could overrun its deadline, and puts back what it set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketTimeouts {
+    pub read: Option<Duration>,
+    pub write: Option<Duration>,
+}
+
+impl SocketTimeouts {
+    /// Asks the socket (two `getsockopt` calls), for a caller that does not keep track.
+    ///
+    /// # Errors
+    /// The socket is unusable.
+    pub fn of(tcp: &TcpStream) -> io::Result<Self> {
+        Ok(Self {
+            read: tcp.read_timeout()?,
+            write: tcp.write_timeout()?,
+        })
     }
 }
 
@@ -47,20 +112,21 @@ impl Transport {
     /// at once with [`HandshakeError::NotTls`] rather than waiting for more (a plaintext
     /// client waits for a banner that will never come). Otherwise completes the handshake.
     /// Both must happen within `timeout` in total (a blocked read may end up to a tenth of it,
-    /// at most 100 ms, late). The socket's read and write timeouts are
-    /// restored afterwards. On error the caller drops the stream, which closes it.
+    /// at most 100 ms, late). `in_force` are the socket's timeouts; any the handshake changes
+    /// are restored afterwards. On error the caller drops the stream, which closes it.
     pub fn accept_implicit(
-        tcp: TcpStream,
+        tcp: impl Into<Arc<TcpStream>>,
         config: &TlsConfig,
         timeout: Duration,
+        in_force: SocketTimeouts,
     ) -> Result<Self, HandshakeError> {
-        let deadline = Deadline::after(timeout);
-        let saved = SocketTimeouts::of(&tcp).map_err(HandshakeError::Io)?;
+        let tcp = Socket(tcp.into());
+        let deadline = Deadline::after(timeout, in_force);
         let first_byte = peek_first_byte(&tcp, &deadline)?;
         if first_byte != TLS_HANDSHAKE_RECORD {
             return Err(HandshakeError::NotTls { first_byte });
         }
-        handshake(tcp, config, &deadline, saved, Next::Server)
+        handshake(tcp, config, &deadline, Next::Server)
     }
 
     /// STARTTLS (RFC 3207): turns a plain connection into TLS, completing the handshake
@@ -68,16 +134,21 @@ impl Transport {
     ///
     /// Call it right after writing `220 2.0.0 Ready to start TLS`, having discarded every
     /// byte read but not yet processed: anything the client sent before its ClientHello must
-    /// not be executed (the CVE-2011-0411 class). The socket's read and write timeouts are
-    /// restored afterwards. On error the connection is lost and the caller closes it.
-    pub fn upgrade(self, config: &TlsConfig, timeout: Duration) -> Result<Self, HandshakeError> {
+    /// not be executed (the CVE-2011-0411 class). `in_force` are the socket's timeouts; any the
+    /// handshake changes are restored afterwards. On error the connection is lost and the
+    /// caller closes it.
+    pub fn upgrade(
+        self,
+        config: &TlsConfig,
+        timeout: Duration,
+        in_force: SocketTimeouts,
+    ) -> Result<Self, HandshakeError> {
         let tcp = match self {
             Self::Plain(tcp) => tcp,
             Self::Tls(_) => return Err(HandshakeError::AlreadyTls),
         };
-        let deadline = Deadline::after(timeout);
-        let saved = SocketTimeouts::of(&tcp).map_err(HandshakeError::Io)?;
-        handshake(tcp, config, &deadline, saved, Next::Client)
+        let deadline = Deadline::after(timeout, in_force);
+        handshake(tcp, config, &deadline, Next::Client)
     }
 
     /// Whether the connection uses TLS.
@@ -132,17 +203,25 @@ impl Transport {
         }
     }
 
-    /// Ends the connection politely: a TLS `close_notify` alert if TLS is up, then a TCP FIN.
-    /// Dropping the transport afterwards releases the socket.
+    /// Ends the connection politely: a TLS `close_notify` alert if TLS is up (and none went
+    /// yet), then a TCP FIN. Dropping the transport afterwards releases the socket.
     pub fn shutdown(&mut self) -> io::Result<()> {
-        if let Self::Tls(stream) = self {
-            stream.conn.send_close_notify();
-            stream.flush()?;
-        }
+        self.close_notify()?;
         match self.tcp().shutdown(Shutdown::Write) {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
             other => other,
         }
+    }
+
+    /// Sends the TLS `close_notify` alert if TLS is up and none went yet ([`Self::write_last`]
+    /// sends one); nothing on a plain connection. The FIN follows when the socket closes, as
+    /// its last holder drops it: one system call fewer than [`Self::shutdown`].
+    pub fn close_notify(&mut self) -> io::Result<()> {
+        if let Self::Tls(stream) = self {
+            stream.conn.send_close_notify();
+            send_queued(stream)?;
+        }
+        Ok(())
     }
 }
 
@@ -160,7 +239,7 @@ impl Read for Transport {
 /// `read_plaintext`) is not written on its own first: it leaves in the same write as the new
 /// records, ahead of them.
 fn write_plaintext(
-    stream: &mut StreamOwned<ServerConnection, TcpStream>,
+    stream: &mut StreamOwned<ServerConnection, Socket>,
     write: impl FnOnce(&mut rustls::Writer<'_>) -> io::Result<usize>,
 ) -> io::Result<usize> {
     let taken = write(&mut stream.conn.writer())?;
@@ -169,7 +248,7 @@ fn write_plaintext(
 }
 
 /// Writes every TLS record rustls has queued, in as few writes as the socket allows.
-fn send_queued(stream: &mut StreamOwned<ServerConnection, TcpStream>) -> io::Result<()> {
+fn send_queued(stream: &mut StreamOwned<ServerConnection, Socket>) -> io::Result<()> {
     let StreamOwned { conn, sock } = stream;
     while conn.wants_write() {
         match conn.write_tls(sock) {
@@ -186,7 +265,7 @@ fn send_queued(stream: &mut StreamOwned<ServerConnection, TcpStream>) -> io::Res
 /// session ticket never waits here: it leaves at the end of a STARTTLS handshake, or with the
 /// banner, which is written before the first read.)
 fn read_plaintext(
-    stream: &mut StreamOwned<ServerConnection, TcpStream>,
+    stream: &mut StreamOwned<ServerConnection, Socket>,
     buf: &mut [u8],
 ) -> io::Result<usize> {
     let StreamOwned { conn, sock } = stream;
@@ -260,10 +339,9 @@ enum Next {
 /// Runs the server side of a handshake to completion. The TLS 1.3 session ticket goes at once
 /// if the client speaks next, else with the server's first write.
 fn handshake(
-    mut tcp: TcpStream,
+    mut tcp: Socket,
     config: &TlsConfig,
     deadline: &Deadline,
-    saved: SocketTimeouts,
     next: Next,
 ) -> Result<Transport, HandshakeError> {
     let mut conn = accept_client_hello(&mut tcp, config, deadline)?;
@@ -282,7 +360,7 @@ fn handshake(
     if conn.protocol_version() != Some(ProtocolVersion::TLSv1_3) || next == Next::Client {
         send_pending(&mut conn, &mut tcp, deadline)?;
     }
-    saved.restore(&tcp).map_err(HandshakeError::Io)?;
+    deadline.restore(&tcp).map_err(HandshakeError::Io)?;
     Ok(Transport::Tls(Box::new(StreamOwned::new(conn, tcp))))
 }
 
@@ -290,7 +368,7 @@ fn handshake(
 /// suite order suits that client ([`TlsConfig::for_client`]). rustls parses the hello once;
 /// the connection it returns carries on from there.
 fn accept_client_hello(
-    tcp: &mut TcpStream,
+    tcp: &mut Socket,
     config: &TlsConfig,
     deadline: &Deadline,
 ) -> Result<ServerConnection, HandshakeError> {
@@ -318,7 +396,7 @@ fn accept_client_hello(
 /// Tells the peer why the handshake failed (rustls has made the alert), as far as the socket
 /// takes it, and gives the error.
 fn alert_and_fail(
-    tcp: &mut TcpStream,
+    tcp: &mut Socket,
     error: rustls::Error,
     mut alert: rustls::server::AcceptedAlert,
     deadline: &Deadline,
@@ -332,7 +410,7 @@ fn alert_and_fail(
 /// Writes everything rustls has queued for the peer.
 fn send_pending(
     conn: &mut ServerConnection,
-    tcp: &mut TcpStream,
+    tcp: &mut Socket,
     deadline: &Deadline,
 ) -> Result<(), HandshakeError> {
     while conn.wants_write() {
@@ -349,7 +427,7 @@ fn send_pending(
 /// (rustls has queued the alert) before failing.
 fn receive(
     conn: &mut ServerConnection,
-    tcp: &mut TcpStream,
+    tcp: &mut Socket,
     deadline: &Deadline,
 ) -> Result<(), HandshakeError> {
     deadline.arm_read(tcp)?;
@@ -385,24 +463,39 @@ fn peek_first_byte(tcp: &TcpStream, deadline: &Deadline) -> Result<u8, Handshake
 /// The moment a handshake must be complete by, and the socket timeouts set to keep it.
 ///
 /// A timeout is set only when the one in force could overrun the deadline by more than
-/// [`Deadline::slack`]: a handshake that takes a millisecond sets each once, where setting
-/// both before every read and write cost eight `setsockopt` calls per handshake.
+/// [`Deadline::slack`]: a handshake that takes a millisecond sets each at most once (setting
+/// both before every read and write cost eight `setsockopt` calls per handshake), and none
+/// when the socket's own are no longer than the handshake's timeout.
 struct Deadline {
     at: Instant,
     timeout: Duration,
-    /// The read and the write timeout as last set here.
+    /// The socket's timeouts when the handshake began, put back if changed.
+    in_force: SocketTimeouts,
+    /// The read and the write timeout in force now (`None`: none at all).
     read: Cell<Option<Duration>>,
     write: Cell<Option<Duration>>,
 }
 
 impl Deadline {
-    fn after(timeout: Duration) -> Self {
+    fn after(timeout: Duration, in_force: SocketTimeouts) -> Self {
         Self {
             at: Instant::now() + timeout,
             timeout,
-            read: Cell::new(None),
-            write: Cell::new(None),
+            in_force,
+            read: Cell::new(in_force.read),
+            write: Cell::new(in_force.write),
         }
+    }
+
+    /// Puts back the timeouts the handshake changed.
+    fn restore(&self, tcp: &TcpStream) -> io::Result<()> {
+        if self.read.get() != self.in_force.read {
+            tcp.set_read_timeout(self.in_force.read)?;
+        }
+        if self.write.get() != self.in_force.write {
+            tcp.set_write_timeout(self.in_force.write)?;
+        }
+        Ok(())
     }
 
     /// How far past the deadline a blocked call may end: a tenth of the timeout, at most
@@ -453,25 +546,5 @@ impl Deadline {
             }
             _ => HandshakeError::Io(error),
         }
-    }
-}
-
-/// The caller's socket timeouts, put back once the handshake no longer needs the socket.
-struct SocketTimeouts {
-    read: Option<Duration>,
-    write: Option<Duration>,
-}
-
-impl SocketTimeouts {
-    fn of(tcp: &TcpStream) -> io::Result<Self> {
-        Ok(Self {
-            read: tcp.read_timeout()?,
-            write: tcp.write_timeout()?,
-        })
-    }
-
-    fn restore(&self, tcp: &TcpStream) -> io::Result<()> {
-        tcp.set_read_timeout(self.read)?;
-        tcp.set_write_timeout(self.write)
     }
 }

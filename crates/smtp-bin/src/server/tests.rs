@@ -23,7 +23,7 @@ fn accepted_sockets_start_with_the_options_the_driver_needs() {
     let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (accepted, _) = listener.accept().unwrap();
     assert!(accepted.nodelay().unwrap());
-    // Reads start with the shorter of the command and data timeouts.
-    assert_eq!(accepted.read_timeout().unwrap(), Some(timeouts.data));
+    // Reads start with the shortest of the command, data and handshake timeouts.
+    assert_eq!(accepted.read_timeout().unwrap(), Some(timeouts.handshake));
     assert_eq!(accepted.write_timeout().unwrap(), Some(timeouts.command));
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConnection, HandshakeKind, SupportedProtocolVersion};
-use smtp_tls::{HandshakeError, ReloadableTls, TlsSource, Transport};
+use smtp_tls::{HandshakeError, ReloadableTls, SocketTimeouts, TlsSource, Transport};
 
 use crate::support::{
     any_cert_client, client_handshake, connect, listen, next, read_line, run_bounded,
@@ -36,8 +36,9 @@ fn implicit_once(timeout: Duration) -> (SocketAddr, Attempt) {
     let (listener, addr) = listen();
     let server = thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
+        let in_force = SocketTimeouts::of(&tcp).unwrap();
         let start = Instant::now();
-        let result = Transport::accept_implicit(tcp, &tls.current(), timeout);
+        let result = Transport::accept_implicit(tcp, &tls.current(), timeout, in_force);
         (result, start.elapsed())
     });
     (addr, server)
@@ -72,8 +73,9 @@ fn starttls_upgrades_after_a_plaintext_exchange() {
             .unwrap();
         assert!(!plain.is_tls() && plain.tls_info().is_none());
 
+        let in_force = SocketTimeouts::of(plain.tcp()).unwrap();
         let mut secure = plain
-            .upgrade(&tls.current(), Duration::from_secs(5))
+            .upgrade(&tls.current(), Duration::from_secs(5), in_force)
             .unwrap();
         assert!(secure.is_tls());
         assert_eq!(
@@ -85,7 +87,7 @@ fn starttls_upgrades_after_a_plaintext_exchange() {
         secure.flush().unwrap();
         secure.shutdown().unwrap();
         let info = secure.tls_info().unwrap();
-        let again = secure.upgrade(&tls.current(), Duration::from_secs(5));
+        let again = secure.upgrade(&tls.current(), Duration::from_secs(5), in_force);
         (line, info, again.err())
     });
 
@@ -130,8 +132,9 @@ fn plaintext_pipelined_after_starttls_never_enters_the_tls_session() {
         plain
             .write_all(b"220 2.0.0 Ready to start TLS\r\n")
             .unwrap();
+        let in_force = SocketTimeouts::of(plain.tcp()).unwrap();
         plain
-            .upgrade(&tls.current(), Duration::from_secs(5))
+            .upgrade(&tls.current(), Duration::from_secs(5), in_force)
             .map(|_| ())
     });
     let mut tcp = connect(addr);
@@ -220,6 +223,40 @@ fn a_trickling_client_fails_at_the_total_deadline() {
     );
     assert!(elapsed >= timeout && elapsed < PROMPT, "took {elapsed:?}");
     trickler.join().unwrap();
+}
+
+/// The handshake works from the timeouts the caller says the socket has: where they already
+/// keep to its deadline it sets none (the socket's real ones, 7 s here, stay), and where they
+/// could overrun it (none at all) it sets its own and puts back what it was told.
+#[test]
+fn a_handshake_sets_only_the_timeouts_it_needs_and_puts_back_what_it_was_told() {
+    let short = Some(Duration::from_secs(1));
+    let kept = SocketTimeouts {
+        read: short,
+        write: short,
+    };
+    let unbounded = SocketTimeouts {
+        read: None,
+        write: None,
+    };
+    let real = Some(Duration::from_secs(7));
+    for (told, after) in [(kept, (real, real)), (unbounded, (None, None))] {
+        let tls = self_signed();
+        let (listener, addr) = listen();
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(real).unwrap();
+            tcp.set_write_timeout(real).unwrap();
+            let transport =
+                Transport::accept_implicit(tcp, &tls.current(), Duration::from_secs(5), told)
+                    .unwrap();
+            let tcp = transport.tcp();
+            (tcp.read_timeout().unwrap(), tcp.write_timeout().unwrap())
+        });
+        let client = client_handshake(connect(addr), any_cert_client(&[&TLS13]), "localhost");
+        assert_eq!(server.join().unwrap(), after, "told {told:?}");
+        drop(client);
+    }
 }
 
 #[test]
@@ -419,8 +456,9 @@ fn starttls_server(listener: TcpListener, tls: Arc<ReloadableTls>) -> (String, S
     plain
         .write_all(b"220 2.0.0 Ready to start TLS\r\n")
         .unwrap();
+    let in_force = SocketTimeouts::of(plain.tcp()).unwrap();
     let mut secure = plain
-        .upgrade(&tls.current(), Duration::from_secs(5))
+        .upgrade(&tls.current(), Duration::from_secs(5), in_force)
         .unwrap();
     let after = read_line(&mut secure);
     secure.write_all(b"221 2.0.0 Bye\r\n").unwrap();
@@ -525,8 +563,9 @@ fn after_starttls_the_ticket_leaves_at_once_and_close_notify_leaves_with_the_las
     let server = thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
         tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let in_force = SocketTimeouts::of(&tcp).unwrap();
         let mut transport = Transport::from(tcp)
-            .upgrade(&tls.current(), IO_TIMEOUT)
+            .upgrade(&tls.current(), IO_TIMEOUT, in_force)
             .unwrap();
         let first = read_line(&mut transport);
         transport
@@ -566,7 +605,9 @@ fn after_implicit_tls_the_ticket_leaves_with_the_banner() {
     let (client_looked, server_may_speak) = std::sync::mpsc::channel::<()>();
     let server = thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
-        let mut transport = Transport::accept_implicit(tcp, &tls.current(), IO_TIMEOUT).unwrap();
+        let in_force = SocketTimeouts::of(&tcp).unwrap();
+        let mut transport =
+            Transport::accept_implicit(tcp, &tls.current(), IO_TIMEOUT, in_force).unwrap();
         server_may_speak.recv_timeout(IO_TIMEOUT).unwrap();
         transport.write_all(b"220 ready\r\n").unwrap();
         transport.flush().unwrap();

@@ -9,7 +9,7 @@ use std::thread::{self, JoinHandle};
 
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, HandshakeKind};
-use smtp_tls::{Fingerprint, ReloadableTls, TlsError, TlsSource, Transport};
+use smtp_tls::{Fingerprint, ReloadableTls, SocketTimeouts, TlsError, TlsSource, Transport};
 
 use crate::support::{
     any_cert_client, client_handshake, connect, listen, peer_leaf, rcgen_pair, read_line, Client,
@@ -25,7 +25,9 @@ fn serve(listener: TcpListener, tls: Arc<ReloadableTls>, connections: usize) -> 
             let (tcp, _) = listener.accept().unwrap();
             let config = tls.current();
             workers.push(thread::spawn(move || {
-                let mut transport = Transport::accept_implicit(tcp, &config, IO_TIMEOUT).unwrap();
+                let in_force = SocketTimeouts::of(&tcp).unwrap();
+                let mut transport =
+                    Transport::accept_implicit(tcp, &config, IO_TIMEOUT, in_force).unwrap();
                 transport.tcp().set_read_timeout(Some(IO_TIMEOUT)).unwrap();
                 echo_lines(&mut transport);
             }));

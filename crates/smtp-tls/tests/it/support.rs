@@ -20,7 +20,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 use rustls::{StreamOwned, SupportedProtocolVersion};
-use smtp_tls::{HandshakeError, TlsConfig, TlsInfo, Transport};
+use smtp_tls::{HandshakeError, SocketTimeouts, TlsConfig, TlsInfo, Transport};
 
 /// How long any test socket waits before the test fails.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -324,7 +324,12 @@ pub fn serve_implicit(
             let tx = tx.clone();
             thread::spawn(move || {
                 let _ = tx.send(
-                    Transport::accept_implicit(tcp, &config, timeout).map(|mut t| echo_one(&mut t)),
+                    SocketTimeouts::of(&tcp)
+                        .map_err(HandshakeError::Io)
+                        .and_then(|in_force| {
+                            Transport::accept_implicit(tcp, &config, timeout, in_force)
+                        })
+                        .map(|mut t| echo_one(&mut t)),
                 );
             });
         }

@@ -12,6 +12,17 @@ pub mod message;
 pub mod mime;
 pub mod preview;
 
+// mailsink patch (vendor/README.md): text is checked with `str::from_utf8`, which skips ASCII
+// a word at a time, before `String::from_utf8_lossy`, whose scan goes byte by byte (half the
+// instructions of summarizing a 100 KiB message; a fifth of a small message's header parse
+// went to the byte-by-byte scan of short tokens). Same result for every input.
+pub(crate) fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 pub struct MessageStream<'x> {
     data: &'x [u8],
     iter: Peekable<Iter<'x, u8>>,

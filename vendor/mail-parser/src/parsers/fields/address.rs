@@ -40,7 +40,7 @@ pub struct AddressParser<'x> {
 impl<'x> AddressParser<'x> {
     pub fn add_token(&mut self, stream: &MessageStream<'x>) {
         if self.token_start > 0 {
-            let token = String::from_utf8_lossy(&stream.data[self.token_start - 1..self.token_end]);
+            let token = crate::parsers::utf8_lossy(&stream.data[self.token_start - 1..self.token_end]);
             let mut add_space = false;
             let list = match self.state {
                 AddressState::Address => &mut self.mail_tokens,
@@ -222,10 +222,12 @@ impl<'x> MessageStream<'x> {
 
             name_tokens: Vec::with_capacity(3),
             mail_tokens: Vec::with_capacity(3),
-            comment_tokens: Vec::with_capacity(3),
+            // mailsink patch (vendor/README.md): comments and nesting are rare, so their
+            // vectors are allocated on first use instead of for every address field.
+            comment_tokens: Vec::new(),
 
             state: AddressState::Name,
-            state_stack: Vec::with_capacity(5),
+            state_stack: Vec::new(),
 
             addresses: Vec::new(),
             group_name: None,

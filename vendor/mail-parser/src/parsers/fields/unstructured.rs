@@ -20,7 +20,7 @@ impl<'x> UnstructuredParser<'x> {
             if !self.tokens.is_empty() {
                 self.tokens.push(" ".into());
             }
-            self.tokens.push(String::from_utf8_lossy(
+            self.tokens.push(crate::parsers::utf8_lossy(
                 stream.bytes(self.token_start - 1..self.token_end),
             ));
 
