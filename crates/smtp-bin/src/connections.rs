@@ -27,7 +27,9 @@ pub(crate) struct Registration<'a> {
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.id);
+        // The socket may close with this handle (sending its FIN): not under the lock.
+        let handle = self.registry.lock().remove(&self.id);
+        drop(handle);
     }
 }
 
