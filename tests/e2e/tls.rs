@@ -522,6 +522,14 @@ fn stalled_handshakes_are_closed_after_the_handshake_timeout() {
     let mut stream = client.stream().try_clone().unwrap();
     stream.write_all(&[0x16]).unwrap();
     assert_closed_after_timeout(&mut stream, started, "STARTTLS after one byte");
+
+    // Sockets start with the shortest wait as their read timeout, here the handshake's; a
+    // client idle between commands for longer is still waited for (the command timeout).
+    let mut idle = RawClient::connect(server.addr);
+    assert!(idle.line().starts_with("220 "));
+    std::thread::sleep(Duration::from_millis(1300));
+    idle.send(b"NOOP\r\n");
+    assert_eq!(idle.line(), "250 2.0.0 Ok");
 }
 
 /// `argv`: port, CA file, mode (`implicit` or `starttls`), count. On `count` connections in

@@ -118,6 +118,7 @@ impl Server {
             command: config.command_timeout,
             data: config.data_timeout,
             handshake: config.tls_handshake_timeout,
+            tls: tls.is_some(),
         };
         let services = Arc::new(Services::new(
             session_config,

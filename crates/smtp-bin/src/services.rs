@@ -30,15 +30,23 @@ pub(crate) struct Timeouts {
     pub data: Duration,
     /// A TLS handshake must finish within this.
     pub handshake: Duration,
+    /// TLS is configured (STARTTLS or implicit TLS): handshakes happen.
+    pub tls: bool,
 }
 
 impl Timeouts {
     /// The read timeout a socket starts with: the shortest of the waits (a command, message
-    /// data, a TLS handshake), so that waiting for any of them needs no `setsockopt` (the
-    /// driver reads again when a read ends before its deadline, and a handshake only sets a
-    /// timeout that could overrun its own).
+    /// data, and a TLS handshake where TLS is configured), so that waiting for any of them
+    /// needs no `setsockopt` (the driver reads again when a read ends before its deadline, and
+    /// a handshake only sets a timeout that could overrun its own). Without TLS the handshake's
+    /// does not count: an idle listener and an idle client wake no more often than they must.
     pub fn socket_read(&self) -> Duration {
-        self.command.min(self.data).min(self.handshake)
+        let read = self.command.min(self.data);
+        if self.tls {
+            read.min(self.handshake)
+        } else {
+            read
+        }
     }
 
     /// The write timeout a socket keeps: the command timeout.
