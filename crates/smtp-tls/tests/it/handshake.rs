@@ -596,6 +596,32 @@ fn after_starttls_the_ticket_leaves_at_once_and_close_notify_leaves_with_the_las
     server.join().unwrap();
 }
 
+/// `close_notify` and then dropping the transport ends the TLS session cleanly: the client
+/// reads the end of the stream, not a truncation; a second `close_notify` sends nothing more.
+#[test]
+fn close_notify_then_drop_is_a_clean_end_of_the_tls_session() {
+    let tls = self_signed();
+    let (listener, addr) = listen();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let in_force = SocketTimeouts::of(&tcp).unwrap();
+        let mut transport =
+            Transport::accept_implicit(tcp, &tls.current(), IO_TIMEOUT, in_force).unwrap();
+        let line = read_line(&mut transport);
+        transport.write_all(b"221 bye\r\n").unwrap();
+        transport.flush().unwrap();
+        transport.close_notify().unwrap();
+        transport.close_notify().unwrap();
+        line
+    });
+    let mut client =
+        client_handshake(connect(addr), any_cert_client(&[&TLS13]), "localhost").unwrap();
+    client.write_all(b"QUIT\r\n").unwrap();
+    assert_eq!(read_line(&mut client), "221 bye\r\n");
+    assert_eq!(server.join().unwrap(), "QUIT\r\n");
+    assert_eq!(client.read(&mut [0; 16]).unwrap(), 0);
+}
+
 /// After implicit TLS the server speaks next (its banner), and that write carries the ACK and
 /// the ticket: nothing is sent before it.
 #[test]
