@@ -40,7 +40,7 @@ pub enum Transport {
 
 /// A connection's TCP socket, shared with whoever else holds its `Arc` (closed when the last
 /// holder lets go). Reads and writes go to the socket as they would through `&TcpStream`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Socket(Arc<TcpStream>);
 
 impl std::ops::Deref for Socket {
