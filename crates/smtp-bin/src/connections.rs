@@ -1,10 +1,10 @@
 //! The registry of open connections, used to end them at shutdown.
 //!
 //! Each worker registers its socket (a second `Arc` on it, not a second file descriptor) for the
-//! life of the session. At shutdown the
-//! server first stops accepting, waits for sessions to finish on their own, and when the grace
-//! time runs out shuts down the read side of every registered socket: the blocked `read` returns,
-//! the driver sees [`Connections::stopping`] and answers `421 4.3.2` before closing.
+//! life of the session. At shutdown the server first stops accepting, waits for sessions to finish
+//! on their own, and when the grace time runs out shuts down the read side of every registered
+//! socket: the blocked `read` returns, the driver sees [`Connections::stopping`] and answers
+//! `421 4.3.2` before closing.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, TcpStream};

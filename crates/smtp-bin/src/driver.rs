@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use smtp_proto::{
     AuthPolicy, ConnectionInfo, Event, Expect, Message, Proof, Session, StoreFailure,
 };
-use smtp_tls::{SocketTimeouts, Transport};
+use smtp_tls::Transport;
 
 use crate::pool::Job;
 use crate::services::{AuthMode, Services};
@@ -57,10 +57,7 @@ pub(crate) fn serve(services: &Services, job: Job) {
     services.metrics.session_opened();
     let transport = if implicit_tls {
         let Some(tls) = &services.tls else { return };
-        let in_force = SocketTimeouts {
-            read: read_timeout_set,
-            write: Some(timeouts.socket_write()),
-        };
+        let in_force = timeouts.in_force(read_timeout_set);
         match Transport::accept_implicit(stream, &tls.current(), timeouts.handshake, in_force) {
             Ok(transport) => {
                 services.metrics.tls_handshake(true);
@@ -337,12 +334,7 @@ impl Connection<'_> {
         let (Some(tls), Some(transport)) = (&self.services.tls, self.transport.take()) else {
             return Err(io::Error::other("STARTTLS without TLS configured"));
         };
-        // A read timeout not known here counts as none: the handshake sets its own, and the
-        // driver sets one again before its next read.
-        let in_force = SocketTimeouts {
-            read: self.read_timeout_set,
-            write: Some(self.services.timeouts.socket_write()),
-        };
+        let in_force = self.services.timeouts.in_force(self.read_timeout_set);
         match transport.upgrade(&tls.current(), self.services.timeouts.handshake, in_force) {
             Ok(transport) => {
                 self.services.metrics.tls_handshake(true);

@@ -53,6 +53,16 @@ impl Timeouts {
     pub fn socket_write(&self) -> Duration {
         self.command
     }
+
+    /// What a handshake is told the socket has: `read` as the driver last set it (`None`, not
+    /// known, counts as none: the handshake sets its own and the driver sets one again before
+    /// its next read), and the write timeout every socket keeps.
+    pub fn in_force(&self, read: Option<Duration>) -> smtp_tls::SocketTimeouts {
+        smtp_tls::SocketTimeouts {
+            read,
+            write: Some(self.socket_write()),
+        }
+    }
 }
 
 #[derive(Debug)]
