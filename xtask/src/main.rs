@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         // Started by the bench itself, as one of its servers (see bench/floor.rs).
         Some("bench-floor") => bench::floor::main(&args[1..]),
+        // For side measurements by hand: the bench's load client alone (see bench/client.rs).
+        Some("bench-load") => bench::client::main(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci|deps|fuzz TARGET SECONDS|bench [--quick] [--only CELLS] ...>"

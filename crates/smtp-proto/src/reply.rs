@@ -58,7 +58,7 @@ impl fmt::Display for ReplyCode {
 impl ReplyCode {
     /// Appends the three digits (every code is 200..=599).
     fn write_to(self, out: &mut Vec<u8>) {
-        push_decimal(out, self.0);
+        push_decimal(out, u64::from(self.0));
     }
 }
 
@@ -90,18 +90,18 @@ impl fmt::Display for EnhancedStatus {
 impl EnhancedStatus {
     /// Appends `class.subject.detail`, as [`fmt::Display`] writes it.
     fn write_to(self, out: &mut Vec<u8>) {
-        push_decimal(out, u16::from(self.class));
+        push_decimal(out, u64::from(self.class));
         out.push(b'.');
-        push_decimal(out, self.subject);
+        push_decimal(out, u64::from(self.subject));
         out.push(b'.');
-        push_decimal(out, self.detail);
+        push_decimal(out, u64::from(self.detail));
     }
 }
 
 /// Appends `n` in decimal. Replies are written for every command, and `core::fmt` cost more
 /// than the rest of writing a reply.
-fn push_decimal(out: &mut Vec<u8>, n: u16) {
-    let mut digits = [0u8; 5];
+pub(crate) fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = n;
     loop {
@@ -189,17 +189,27 @@ impl fmt::Display for Reply {
     }
 }
 
-/// Writes a multi-line reply (`250-first`, ..., `250 last`). `lines` must not be empty.
-pub(crate) fn write_multiline<'a>(
+/// Writes one reply line made of `parts` (`code`, then `-` or a space as `last` says, the
+/// enhanced status if any, the text): the greeting, QUIT and queued-as replies name the host
+/// or the message, and are written from their pieces rather than formatted into a string
+/// first.
+pub(crate) fn write_parts(
     out: &mut Vec<u8>,
     code: ReplyCode,
-    lines: impl ExactSizeIterator<Item = &'a str>,
+    last: bool,
+    status: Option<EnhancedStatus>,
+    parts: &[&str],
 ) {
-    let last = lines.len().saturating_sub(1);
-    for (i, line) in lines.enumerate() {
-        code.write_to(out);
-        out.push(if i == last { b' ' } else { b'-' });
-        out.extend_from_slice(line.as_bytes());
-        out.extend_from_slice(b"\r\n");
+    code.write_to(out);
+    out.push(if last { b' ' } else { b'-' });
+    if let Some(status) = status {
+        status.write_to(out);
+        if !parts.is_empty() {
+            out.push(b' ');
+        }
     }
+    for part in parts {
+        out.extend_from_slice(part.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
 }

@@ -109,11 +109,17 @@ impl Session {
             events: VecDeque::new(),
             transcript: VecDeque::new(),
         };
-        let banner = format!(
-            "{} {} ESMTP Service ready",
-            session.config.hostname, session.config.app_name
+        let config = Arc::clone(&session.config);
+        session.reply_parts(
+            ReplyCode::SERVICE_READY,
+            None,
+            &[
+                &config.hostname,
+                " ",
+                &config.app_name,
+                " ESMTP Service ready",
+            ],
         );
-        session.reply(Reply::bare(ReplyCode::SERVICE_READY, banner));
         session
     }
 
@@ -178,11 +184,11 @@ impl Session {
 
     /// The message from [`Event::Message`] is stored under `id`.
     pub fn message_stored(&mut self, id: &str) {
-        self.reply(Reply::new(
+        self.reply_parts(
             ReplyCode::OK,
-            EnhancedStatus::new(2, 0, 0),
-            format!("Ok: queued as {id}"),
-        ));
+            Some(EnhancedStatus::new(2, 0, 0)),
+            &["Ok: queued as ", id],
+        );
         self.resume();
     }
 
@@ -405,15 +411,17 @@ impl Session {
             }
             Command::Noop => self.reply(replies::ok()),
             Command::Quit => {
-                let text = format!(
-                    "{} {} ESMTP Service closing transmission channel",
-                    self.config.hostname, self.config.app_name
-                );
-                self.reply(Reply::new(
+                let config = Arc::clone(&self.config);
+                self.reply_parts(
                     ReplyCode::CLOSING,
-                    EnhancedStatus::new(2, 0, 0),
-                    text,
-                ));
+                    Some(EnhancedStatus::new(2, 0, 0)),
+                    &[
+                        &config.hostname,
+                        " ",
+                        &config.app_name,
+                        " ESMTP Service closing transmission channel",
+                    ],
+                );
                 self.close();
             }
             Command::Help => self.reply(replies::help(&self.config)),
@@ -451,17 +459,14 @@ impl Session {
             name: name.to_owned(),
             extended,
         });
+        let config = Arc::clone(&self.config);
         if !extended {
-            let text = format!("{} greets {}", self.config.hostname, name);
-            return self.reply(Reply::bare(ReplyCode::OK, text));
+            return self.reply_parts(ReplyCode::OK, None, &[&config.hostname, " greets ", name]);
         }
-        let lines = replies::ehlo_lines(&self.config, name, self.tls, self.auth_usable());
-        self.trace_server_lines(ReplyCode::OK, &lines);
-        reply::write_multiline(
-            &mut self.output,
-            ReplyCode::OK,
-            lines.iter().map(String::as_str),
-        );
+        let (tls, auth_usable) = (self.tls, self.auth_usable());
+        let start = self.output.len();
+        replies::write_ehlo(&mut self.output, &config, name, tls, auth_usable);
+        self.trace_written(start);
     }
 
     fn on_mail(&mut self, from: ReversePath, params: MailParams) {
@@ -796,23 +801,30 @@ impl Session {
     // ---- helpers --------------------------------------------------------------------------
 
     fn reply(&mut self, reply: Reply) {
-        if self.config.transcript {
-            self.transcript.push_back(TranscriptLine {
-                from_client: false,
-                text: reply.to_string(),
-            });
-        }
+        let start = self.output.len();
         reply.write_to(&mut self.output);
+        self.trace_written(start);
     }
 
-    fn trace_server_lines(&mut self, code: ReplyCode, lines: &[String]) {
+    /// A one-line reply written from its pieces (see [`reply::write_parts`]).
+    fn reply_parts(&mut self, code: ReplyCode, status: Option<EnhancedStatus>, parts: &[&str]) {
+        let start = self.output.len();
+        reply::write_parts(&mut self.output, code, true, status, parts);
+        self.trace_written(start);
+    }
+
+    /// Records the reply lines written since `start` in the transcript, as the client sees
+    /// them (without the line ending and trailing spaces).
+    fn trace_written(&mut self, start: usize) {
         if self.config.transcript {
-            let last = lines.len().saturating_sub(1);
-            for (i, line) in lines.iter().enumerate() {
-                let sep = if i == last { ' ' } else { '-' };
+            let written = self.output.get(start..).unwrap_or_default();
+            for line in written
+                .split(|&b| b == b'\n')
+                .filter(|line| !line.is_empty())
+            {
                 self.transcript.push_back(TranscriptLine {
                     from_client: false,
-                    text: format!("{code}{sep}{line}"),
+                    text: String::from_utf8_lossy(line).trim_end().to_owned(),
                 });
             }
         }

@@ -56,6 +56,30 @@ fn transcript_has_each_line_once_and_redacts_auth() {
 }
 
 #[test]
+fn transcript_shows_each_reply_line_as_sent() {
+    let mut config = Config::new("mx.test");
+    config.transcript = true;
+    let mut s = session(config);
+    s.handle_input(b"EHLO c\r\nHELO c\r\nMAIL FROM:<a@b.test>\r\nNOOP\r\nQUIT\r\n");
+    let sent = output(&mut s);
+    let wire: Vec<&str> = sent.split("\r\n").filter(|l| !l.is_empty()).collect();
+    let server: Vec<String> = std::iter::from_fn(|| s.poll_transcript())
+        .filter(|l| !l.from_client)
+        .map(|l| l.text)
+        .collect();
+    assert_eq!(server, wire);
+    // The greeting, every line of the EHLO reply, HELO, MAIL, NOOP and QUIT.
+    assert!(wire.len() > 8, "{sent}");
+    assert!(wire[1].starts_with("250-mx.test greets c"), "{sent}");
+    assert!(wire.contains(&"250 ENHANCEDSTATUSCODES"), "{sent}");
+    assert!(
+        wire.last()
+            .is_some_and(|l| l.starts_with("221 2.0.0 mx.test ")),
+        "{sent}"
+    );
+}
+
+#[test]
 fn data_receiver_any_split_gives_the_same_message() {
     let input: &[u8] = b"a\r\n..b\r\n.\nc\r.\r\n\r\n.x\n\r\n.\r\nREST";
     let mut whole = DataReceiver::new(Body::new(1000, None));

@@ -91,6 +91,45 @@ pub(crate) fn run(load: &ClientLoad) -> Result<ClientOutcome, BenchError> {
     Ok(outcome)
 }
 
+/// `xtask bench-load ADDR plain|starttls|implicit MESSAGES CONCURRENCY`: the bench's load (1 KiB
+/// messages, a connection each, full handshakes) against a server already running, for side
+/// measurements of the server's CPU (`perf stat -p`) with the client the cells use.
+pub(crate) fn main(args: &[String]) -> Result<(), String> {
+    let usage = || "usage: xtask bench-load ADDR plain|starttls|implicit MESSAGES CONCURRENCY";
+    let [addr, security, messages, concurrency] = args else {
+        return Err(usage().to_owned());
+    };
+    let security = match security.as_str() {
+        "plain" => Security::Plain,
+        "starttls" => Security::StartTls,
+        "implicit" => Security::Implicit,
+        _ => return Err(usage().to_owned()),
+    };
+    let load = ClientLoad {
+        addr: addr.parse().map_err(|_| usage().to_owned())?,
+        security,
+        auth: None,
+        resume: false,
+        message: message(1024, "bench"),
+        concurrency: concurrency.parse().map_err(|_| usage().to_owned())?,
+        messages: messages.parse().map_err(|_| usage().to_owned())?,
+        per_connection: 1,
+        time_limit: Duration::from_secs(600),
+        expect_refusal: false,
+    };
+    let outcome = run(&load).map_err(|err| err.to_string())?;
+    println!(
+        "{} delivered, {} failed in {:.3} s",
+        outcome.delivered,
+        outcome.failed,
+        outcome.elapsed.as_secs_f64()
+    );
+    match outcome.first_error {
+        Some(err) if outcome.failed > 0 => Err(err),
+        _ => Ok(()),
+    }
+}
+
 /// One session start to finish, for a readiness probe: banner, EHLO (TLS as asked), QUIT.
 pub(crate) fn probe(
     addr: SocketAddr,

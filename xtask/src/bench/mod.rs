@@ -13,7 +13,7 @@
 
 mod api;
 mod cells;
-mod client;
+pub(crate) mod client;
 mod error;
 pub(crate) mod floor;
 mod options;

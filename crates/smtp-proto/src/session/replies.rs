@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::event::StoreFailure;
-use crate::reply::{EnhancedStatus, Reply, ReplyCode};
+use crate::reply::{self, EnhancedStatus, Reply, ReplyCode};
 use crate::sasl::SaslError;
 
 pub(super) fn ok() -> Reply {
@@ -91,35 +91,39 @@ pub(super) fn help(config: &Config) -> Reply {
     Reply::new(ReplyCode::HELP, EnhancedStatus::new(2, 0, 0), text)
 }
 
-/// The EHLO reply lines, in a fixed order. STARTTLS only before TLS; AUTH only when it can
-/// succeed on this connection now (DESIGN section 4).
-pub(super) fn ehlo_lines(
+/// Writes the EHLO reply, its lines in a fixed order. STARTTLS only before TLS; AUTH only
+/// when it can succeed on this connection now (DESIGN section 4). Written straight into the
+/// output: a STARTTLS session answers EHLO twice, and formatting a string per line cost more
+/// than the rest of the command.
+pub(super) fn write_ehlo(
+    out: &mut Vec<u8>,
     config: &Config,
     client: &str,
     tls: bool,
     auth_usable: bool,
-) -> Vec<String> {
-    let mut lines = vec![
-        format!("{} greets {}", config.hostname, client),
-        format!("SIZE {}", config.message_limit()),
-    ];
+) {
+    let line = |out: &mut Vec<u8>, parts: &[&str]| {
+        reply::write_parts(out, ReplyCode::OK, false, None, parts);
+    };
+    line(out, &[&config.hostname, " greets ", client]);
+    out.extend_from_slice(b"250-SIZE ");
+    reply::push_decimal(out, config.message_limit());
+    out.extend_from_slice(b"\r\n");
     if config.tls != crate::TlsPolicy::Unavailable && !tls {
-        lines.push("STARTTLS".to_owned());
+        line(out, &["STARTTLS"]);
     }
     if auth_usable {
-        let names: Vec<&str> = config.mechanisms().iter().map(|m| m.name()).collect();
-        lines.push(format!("AUTH {}", names.join(" ")));
+        out.extend_from_slice(b"250-AUTH");
+        for mechanism in config.mechanisms() {
+            out.push(b' ');
+            out.extend_from_slice(mechanism.name().as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
     }
-    for ext in [
-        "PIPELINING",
-        "CHUNKING",
-        "8BITMIME",
-        "SMTPUTF8",
-        "ENHANCEDSTATUSCODES",
-    ] {
-        lines.push(ext.to_owned());
+    for extension in ["PIPELINING", "CHUNKING", "8BITMIME", "SMTPUTF8"] {
+        line(out, &[extension]);
     }
-    lines
+    reply::write_parts(out, ReplyCode::OK, true, None, &["ENHANCEDSTATUSCODES"]);
 }
 
 /// A command line as the transcript shows it: AUTH initial responses are redacted.

@@ -12,27 +12,64 @@ const MONTHS: [&str; 12] = [
 ];
 const SECONDS_PER_DAY: u64 = 86_400;
 
-/// Displays a time as an RFC 5322 `date-time` in UTC, to the second. Times before 1970 print as
+/// A time as an RFC 5322 `date-time` in UTC, to the second. Times before 1970 are written as
 /// the epoch.
 pub(super) struct Rfc5322(pub(super) SystemTime);
 
-impl fmt::Display for Rfc5322 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Rfc5322 {
+    /// Appends the date to `out`. Written by hand rather than with `write!`: every stored
+    /// message gets one, and `core::fmt`'s padding machinery cost more than the rest of it.
+    pub(super) fn push_to(&self, out: &mut String) {
         let secs = self.0.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let days = secs / SECONDS_PER_DAY;
         let of_day = secs % SECONDS_PER_DAY;
         let (year, month, day) = civil_from_days(days);
         // 1970-01-01 was a Thursday.
-        let weekday = WEEKDAYS[((days + 4) % 7) as usize];
-        write!(
-            f,
-            "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} +0000",
-            of_day / 3600,
-            of_day / 60 % 60,
-            of_day % 60,
-            month = MONTHS[usize::from(month - 1)],
-        )
+        out.push_str(WEEKDAYS[((days + 4) % 7) as usize]);
+        out.push_str(", ");
+        push_two_digits(out, u64::from(day));
+        out.push(' ');
+        out.push_str(MONTHS[usize::from(month - 1)]);
+        out.push(' ');
+        push_decimal(out, year);
+        out.push(' ');
+        push_two_digits(out, of_day / 3600);
+        out.push(':');
+        push_two_digits(out, of_day / 60 % 60);
+        out.push(':');
+        push_two_digits(out, of_day % 60);
+        out.push_str(" +0000");
     }
+}
+
+impl fmt::Display for Rfc5322 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::with_capacity(32);
+        self.push_to(&mut text);
+        f.write_str(&text)
+    }
+}
+
+/// `n` (below 100) as two decimal digits.
+fn push_two_digits(out: &mut String, n: u64) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `n` in decimal, without padding.
+pub(super) fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.

@@ -31,7 +31,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::time::SystemTime;
@@ -88,14 +88,13 @@ pub fn compose(envelope: &Envelope, data: &[u8], stamp: &Stamp<'_>) -> Vec<u8> {
     splice(added.as_bytes(), data, &edits)
 }
 
-// Writing to a String cannot fail: the `fmt::Result`s below are always `Ok`.
+// The added headers are written with `push_str`, not `write!`: they are written for every
+// message, and `core::fmt` cost as much as the rest of composing.
 
 fn write_return_path(out: &mut String, envelope: &Envelope) {
-    let _ = write!(
-        out,
-        "Return-Path: <{}>\r\n",
-        header_text(&envelope.mail_from)
-    );
+    out.push_str("Return-Path: <");
+    out.push_str(&header_text(&envelope.mail_from));
+    out.push_str(">\r\n");
 }
 
 fn write_received(out: &mut String, envelope: &Envelope, stamp: &Stamp<'_>) {
@@ -103,29 +102,34 @@ fn write_received(out: &mut String, envelope: &Envelope, stamp: &Stamp<'_>) {
         "" => "unknown",
         helo => helo,
     };
-    let _ = write!(
-        out,
-        "Received: from {} ({})\r\n\tby {} ({}) with {} id {}",
-        header_text(helo),
-        AddressLiteral(envelope.remote_addr.ip()),
-        header_text(stamp.hostname),
-        header_text(stamp.app_name),
-        protocol(envelope),
-        stamp.id,
-    );
+    out.push_str("Received: from ");
+    out.push_str(&header_text(helo));
+    out.push_str(" (");
+    push_address_literal(out, envelope.remote_addr.ip());
+    out.push_str(")\r\n\tby ");
+    out.push_str(&header_text(stamp.hostname));
+    out.push_str(" (");
+    out.push_str(&header_text(stamp.app_name));
+    out.push_str(") with ");
+    out.push_str(protocol(envelope));
+    out.push_str(" id ");
+    out.push_str(stamp.id.as_str());
     if let [only] = envelope.rcpt_to.as_slice() {
-        let _ = write!(out, "\r\n\tfor <{}>", header_text(only));
+        out.push_str("\r\n\tfor <");
+        out.push_str(&header_text(only));
+        out.push('>');
     }
-    let _ = write!(out, "; {}\r\n", date::Rfc5322(stamp.received));
+    out.push_str("; ");
+    date::Rfc5322(stamp.received).push_to(out);
+    out.push_str("\r\n");
 }
 
 fn write_message_id(out: &mut String, stamp: &Stamp<'_>) {
-    let _ = write!(
-        out,
-        "Message-ID: <{}@{}>\r\n",
-        stamp.id,
-        header_text(stamp.hostname)
-    );
+    out.push_str("Message-ID: <");
+    out.push_str(stamp.id.as_str());
+    out.push('@');
+    out.push_str(&header_text(stamp.hostname));
+    out.push_str(">\r\n");
 }
 
 fn write_bcc(out: &mut String, recipients: &[&str]) {
@@ -153,13 +157,21 @@ fn protocol(envelope: &Envelope) -> &'static str {
 
 /// The RFC 5321 address literal: `[192.0.2.1]` or `[IPv6:2001:db8::1]`. An IPv4 client seen
 /// through a dual-stack socket (`::ffff:192.0.2.1`) is written as IPv4.
-struct AddressLiteral(IpAddr);
-
-impl fmt::Display for AddressLiteral {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.to_canonical() {
-            IpAddr::V4(v4) => write!(f, "[{v4}]"),
-            IpAddr::V6(v6) => write!(f, "[IPv6:{v6}]"),
+fn push_address_literal(out: &mut String, ip: IpAddr) {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            out.push('[');
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                date::push_decimal(out, u64::from(octet));
+            }
+            out.push(']');
+        }
+        // Writing cannot fail; IPv6's compressed form is left to the standard library.
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "[IPv6:{v6}]");
         }
     }
 }

@@ -24,7 +24,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mail_parser::{Addr, HeaderName, Message, MessageParser};
+use mail_parser::{Addr, HeaderName, HeaderValue, Message, MessageParser};
 
 use crate::message::Envelope;
 use parts::{Texts, Tree, TEXT_SEPARATOR};
@@ -306,27 +306,29 @@ pub(crate) fn analyze(raw: &[u8]) -> (Summary, Envelope) {
 fn summarize_parsed(message: &Message<'_>) -> Summary {
     let tree = Tree::new(message);
     let texts = texts(message, &tree);
-    let from = from(message);
-    let return_path = match message.return_address() {
+    let fields = TopFields::of(message);
+    let from = from(fields.from);
+    let return_path = match fields.return_address() {
         Some(path) => path.trim().trim_matches(['<', '>']).to_owned(),
         None => String::new(),
     };
     let mut summary = Summary {
-        message_id: message.message_id().unwrap_or_default().to_owned(),
-        subject: message.subject().unwrap_or_default().to_owned(),
+        message_id: text_of(fields.message_id).to_owned(),
+        subject: text_of(fields.subject).to_owned(),
         return_path,
-        to: addresses(message.to()),
-        cc: addresses(message.cc()),
-        bcc: addresses(message.bcc()),
-        reply_to: addresses(message.reply_to()),
-        date: message
-            .date()
+        to: addresses(fields.to),
+        cc: addresses(fields.cc),
+        bcc: addresses(fields.bcc),
+        reply_to: addresses(fields.reply_to),
+        date: fields
+            .date
+            .and_then(HeaderValue::as_datetime)
             .and_then(|date| system_time(date.to_timestamp())),
         snippet: snippet(&texts),
         body: BodyText::new(message.raw_message(), &texts.pieces),
         attachments: tree.attachments(),
         inline: tree.inline(),
-        tags: text::tags(message.header("X-Tags").and_then(|v| v.as_text())),
+        tags: text::tags(fields.tags.and_then(HeaderValue::as_text)),
         parse_error: tree.has_problem(),
         from,
     };
@@ -336,6 +338,62 @@ fn summarize_parsed(message: &Message<'_>) -> Summary {
         }
     }
     summary
+}
+
+/// The top-level header fields a summary reads, found in one pass over the message's header
+/// fields (asking `mail-parser` for each searched them all again, ten times a message). As
+/// `mail-parser`'s own accessors, the last field of a name counts.
+#[derive(Default)]
+struct TopFields<'m, 'x> {
+    message_id: Option<&'m HeaderValue<'x>>,
+    subject: Option<&'m HeaderValue<'x>>,
+    from: Option<&'m HeaderValue<'x>>,
+    to: Option<&'m HeaderValue<'x>>,
+    cc: Option<&'m HeaderValue<'x>>,
+    bcc: Option<&'m HeaderValue<'x>>,
+    reply_to: Option<&'m HeaderValue<'x>>,
+    date: Option<&'m HeaderValue<'x>>,
+    return_path: Option<&'m HeaderValue<'x>>,
+    tags: Option<&'m HeaderValue<'x>>,
+}
+
+impl<'m, 'x> TopFields<'m, 'x> {
+    fn of(message: &'m Message<'x>) -> Self {
+        let mut fields = Self::default();
+        for header in message.root_part().headers() {
+            let slot = match &header.name {
+                HeaderName::MessageId => &mut fields.message_id,
+                HeaderName::Subject => &mut fields.subject,
+                HeaderName::From => &mut fields.from,
+                HeaderName::To => &mut fields.to,
+                HeaderName::Cc => &mut fields.cc,
+                HeaderName::Bcc => &mut fields.bcc,
+                HeaderName::ReplyTo => &mut fields.reply_to,
+                HeaderName::Date => &mut fields.date,
+                HeaderName::ReturnPath => &mut fields.return_path,
+                HeaderName::Other(name) if name.eq_ignore_ascii_case("X-Tags") => &mut fields.tags,
+                _ => continue,
+            };
+            *slot = Some(&header.value);
+        }
+        fields
+    }
+
+    /// `mail-parser`'s `Message::return_address`: the Return-Path, else the first From address.
+    fn return_address(&self) -> Option<&'m str> {
+        match self.return_path {
+            Some(HeaderValue::Text(text)) => Some(text.as_ref()),
+            Some(HeaderValue::TextList(list)) => list.last().map(AsRef::as_ref),
+            _ => match self.from {
+                Some(HeaderValue::Address(address)) => address.first()?.address.as_deref(),
+                _ => None,
+            },
+        }
+    }
+}
+
+fn text_of<'m>(value: Option<&'m HeaderValue<'_>>) -> &'m str {
+    value.and_then(HeaderValue::as_text).unwrap_or_default()
 }
 
 /// The bodies, with the fallback for a broken message that has neither: its raw body as text.
@@ -390,23 +448,24 @@ fn guarded<T>(raw: &[u8], parse: impl FnOnce(&[u8]) -> T) -> Option<T> {
 
 /// The first From address; a From field that holds no address gives its text as the name (as
 /// Mailpit does).
-fn from(message: &Message<'_>) -> Option<Address> {
-    if let Some(first) = message.from().and_then(|from| from.first()) {
+fn from(field: Option<&HeaderValue<'_>>) -> Option<Address> {
+    if let Some(first) = field
+        .and_then(HeaderValue::as_address)
+        .and_then(|from| from.first())
+    {
         return Some(address(first));
     }
-    let text = message
-        .header("From")
-        .and_then(|value| value.as_text())
-        .unwrap_or_default()
-        .trim();
+    let text = text_of(field).trim();
     (!text.is_empty()).then(|| Address {
         name: text.to_owned(),
         address: String::new(),
     })
 }
 
-fn addresses(list: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
-    list.map(|list| list.iter().map(address).collect())
+fn addresses(field: Option<&HeaderValue<'_>>) -> Vec<Address> {
+    field
+        .and_then(HeaderValue::as_address)
+        .map(|list| list.iter().map(address).collect())
         .unwrap_or_default()
 }
 
@@ -477,5 +536,50 @@ Content-Location: here\r\nContent-Disposition: inline; filename=a.txt\r\nX-Other
             }
         }
         assert_eq!(compared, ours.headers().len() - 1);
+    }
+
+    /// The one pass over the header fields finds what `mail-parser`'s accessors find: the last
+    /// field of each name, `X-Tags` in any case, and the Return-Path's fallback to From.
+    #[test]
+    fn top_fields_agree_with_the_accessors() {
+        let messages: [&[u8]; 4] = [
+            b"Subject: one\r\nTo: a@x.test\r\nSubject: two\r\nTo: b@x.test, c@x.test\r\n\
+x-tags: a, b\r\nX-TAGS: c\r\nFrom: F <f@x.test>\r\nReturn-Path: <r@x.test>\r\n\
+Return-Path: <s@x.test>\r\nDate: Fri, 27 Nov 2026 21:30:00 +0000\r\nMessage-ID: <m@x>\r\n\
+Cc: c@x.test\r\nBcc: d@x.test\r\nReply-To: e@x.test\r\nMessage-ID: <n@x>\r\n\r\nbody\r\n",
+            b"From: f@x.test\r\nFrom: G <g@x.test>\r\n\r\nno return path\r\n",
+            b"From: undisclosed\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n\r\n",
+            b"X-Other: 1\r\n\r\nnothing a summary reads\r\n",
+        ];
+        for raw in messages {
+            let message = super::parser().parse(raw).unwrap();
+            let fields = super::TopFields::of(&message);
+            let text = super::text_of;
+            assert_eq!(text(fields.subject), message.subject().unwrap_or_default());
+            assert_eq!(
+                text(fields.message_id),
+                message.message_id().unwrap_or_default()
+            );
+            assert_eq!(fields.return_address(), message.return_address());
+            assert_eq!(
+                fields.date.and_then(HeaderValue::as_datetime),
+                message.date()
+            );
+            for (field, theirs) in [
+                (fields.from, message.from()),
+                (fields.to, message.to()),
+                (fields.cc, message.cc()),
+                (fields.bcc, message.bcc()),
+                (fields.reply_to, message.reply_to()),
+            ] {
+                assert_eq!(field.and_then(HeaderValue::as_address), theirs);
+            }
+            assert_eq!(fields.tags, message.header("X-Tags"));
+        }
+        let first = super::parser().parse(messages[0]).unwrap();
+        let fields = super::TopFields::of(&first);
+        assert_eq!(super::text_of(fields.subject), "two");
+        assert_eq!(fields.return_address(), Some("s@x.test"));
+        assert_eq!(fields.tags.and_then(HeaderValue::as_text), Some("c"));
     }
 }

@@ -17,15 +17,29 @@ const SNIPPET_CHARS: usize = 200;
 /// characters with `...` appended.
 ///
 /// One pass that stops at the first character past the limit, into room for a whole ASCII
-/// snippet, given back once done: growing the string from empty took six reallocations.
+/// snippet, given back once done: growing the string from empty took six reallocations. ASCII
+/// words are copied whole; other characters one at a time.
 pub(super) fn snippet<'a>(source: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::with_capacity(SNIPPET_CHARS + "...".len());
     let mut kept = 0;
     'text: for piece in source {
         // Whitespace since the last character kept; the end of a piece counts as whitespace.
         let mut space = !out.is_empty();
-        for c in piece.chars() {
-            if c.is_whitespace() || c == '\u{feff}' {
+        let mut rest = piece;
+        while let Some(&first) = rest.as_bytes().first() {
+            // A word's worth of ASCII, or one other character.
+            let (word, whitespace) = if first.is_ascii() {
+                let len = rest
+                    .bytes()
+                    .position(|b| !b.is_ascii() || is_ascii_space(b))
+                    .unwrap_or(rest.len());
+                (&rest[..len.max(1)], is_ascii_space(first))
+            } else {
+                let c = rest.chars().next().unwrap_or_default();
+                (&rest[..c.len_utf8()], c.is_whitespace() || c == '\u{feff}')
+            };
+            rest = &rest[word.len()..];
+            if whitespace {
                 space = !out.is_empty();
                 continue;
             }
@@ -39,13 +53,27 @@ pub(super) fn snippet<'a>(source: impl IntoIterator<Item = &'a str>) -> String {
                 kept += 1;
                 space = false;
             }
-            out.push(c);
-            kept += 1;
+            // Each byte of an ASCII word is a character; anything else is one character.
+            let chars = if first.is_ascii() { word.len() } else { 1 };
+            let room = SNIPPET_CHARS - kept;
+            if chars > room {
+                out.push_str(&word[..room]);
+                out.push_str("...");
+                break 'text;
+            }
+            out.push_str(word);
+            kept += chars;
         }
     }
     // Kept with the message: no spare room.
     out.shrink_to_fit();
     out
+}
+
+/// ASCII whitespace as `char::is_whitespace` has it (which, unlike `u8::is_ascii_whitespace`,
+/// includes the vertical tab).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
 /// Tags from an `X-Tags` value: split at commas; characters other than ASCII letters, digits,
@@ -127,7 +155,11 @@ mod tests {
     fn snippet_agrees_with_splitting_into_words() {
         // Letters of one to three bytes, and whitespace of several kinds (U+00A0 and U+3000
         // are whitespace to Rust, U+FEFF is collapsed as Mailpit does).
-        const ALPHABET: [char; 10] = ['a', 'b', 'ö', '語', ' ', ' ', '\t', '\r', '\n', '\u{feff}'];
+        // Vertical tab and form feed are whitespace to Rust too. Half the pieces are ASCII
+        // words only, which the snippet copies whole.
+        const ALPHABET: [char; 12] = [
+            'a', 'b', 'ö', '語', ' ', ' ', '\t', '\r', '\n', '\u{feff}', '\u{b}', '\u{c}',
+        ];
         const MORE: [char; 3] = ['\u{a0}', '\u{3000}', '-'];
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = |bound: usize| {
@@ -143,11 +175,12 @@ mod tests {
                     // Short, around the limit (150-249 characters) or up to 600; words of 1-9.
                     let len = [next(12), 150 + next(100), next(600)][next(3)];
                     let word = 1 + next(9);
+                    let letters = [2, 4][next(2)];
                     (0..len)
                         .map(|i| match (i % (word + 1), next(8)) {
                             (0, 0) => MORE[next(MORE.len())],
-                            (0, _) => ALPHABET[4 + next(6)],
-                            _ => ALPHABET[next(4)],
+                            (0, _) => ALPHABET[4 + next(8)],
+                            _ => ALPHABET[next(letters)],
                         })
                         .collect()
                 })
