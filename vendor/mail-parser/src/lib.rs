@@ -12,14 +12,43 @@ pub mod mailbox;
 pub mod parsers;
 
 use parsers::MessageStream;
-use std::{borrow::Cow, collections::HashMap, hash::Hash, net::IpAddr};
+use std::{
+    borrow::Cow,
+    collections::HashMap,
+    hash::{BuildHasherDefault, Hash},
+    net::IpAddr,
+};
 
 /// RFC5322/RFC822 message parser.
 #[derive(Debug, PartialEq, Eq, Clone)]
 #[allow(unpredictable_function_pointer_comparisons)]
 pub struct MessageParser {
-    pub(crate) header_map: HashMap<HeaderName<'static>, HdrParseFnc>,
+    pub(crate) header_map: HashMap<HeaderName<'static>, HdrParseFnc, BuildHasherDefault<NameHasher>>,
     pub(crate) def_hdr_parse_fnc: HdrParseFnc,
+}
+
+/// mailsink patch (vendor/README.md): the parser map is looked up once per header field, and a
+/// known name hashes as one byte, for which std's SipHash cost more than parsing most values.
+/// FNV-1a instead: the map's keys are the parser's own, so hostile names cannot crowd it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 pub(crate) type HdrParseFnc = for<'x> fn(&mut MessageStream<'x>) -> crate::HeaderValue<'x>;

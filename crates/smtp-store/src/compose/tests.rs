@@ -339,3 +339,100 @@ fn civil_dates_are_consecutive() {
         previous = (y, m, d);
     }
 }
+
+/// Where the plain-list reader answers, it finds the addresses `mail-parser` finds, over
+/// generated To/Cc/Bcc fields that mix plain lists with the forms it must leave to
+/// `mail-parser` (quotes, comments, groups, encoded words, routes, bare names, odd brackets,
+/// non-ASCII, folding).
+#[test]
+fn plain_address_lists_are_read_as_mail_parser_reads_them() {
+    const NAMES: [&str; 12] = [
+        "",
+        "",
+        "Bob",
+        "Bob Smith",
+        "J. R. Doe",
+        "\"Smith, Bob\"",
+        "=?utf-8?q?B=C3=B6b?=",
+        "Bob (home)",
+        "a@x.test",
+        "Zoë",
+        "Bob>",
+        "O'Neil",
+    ];
+    const ADDRESSES: [&str; 12] = [
+        "a@x.test",
+        "B@Y.Test",
+        "c.d+e@sub.x.test",
+        "bob",
+        "",
+        "d@e@f.test",
+        " sp@x.test ",
+        "@route:g@x.test",
+        "h@[192.0.2.1]",
+        "i@x.test>",
+        "\"q u\"@x.test",
+        "j@x.test(c)",
+    ];
+    const SEPARATORS: [&str; 7] = [",", ", ", " ,", ",,", ";", " ", ",\r\n "];
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |bound: usize| {
+        // xorshift64: deterministic, so a failure is reproducible.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % bound as u64).unwrap_or(0)
+    };
+    let (mut answered, mut left) = (0, 0);
+    for _ in 0..4_000 {
+        let mut data = String::new();
+        for field in ["To", "Cc", "Bcc", "Subject"].iter().take(1 + next(4)) {
+            data.push_str(field);
+            data.push(':');
+            for i in 0..1 + next(3) {
+                if i > 0 {
+                    // Mostly plain commas, so that most lists stay plain.
+                    data.push_str(if next(3) == 0 {
+                        SEPARATORS[next(SEPARATORS.len())]
+                    } else {
+                        ", "
+                    });
+                } else {
+                    data.push(' ');
+                }
+                // Mostly plain forms; the rest anything.
+                let plain = next(6) != 0;
+                let name = NAMES[if plain { next(5) } else { next(NAMES.len()) }];
+                let address = ADDRESSES[if plain {
+                    next(3)
+                } else {
+                    next(ADDRESSES.len())
+                }];
+                match (name, next(3)) {
+                    ("", 0) => data.push_str(address),
+                    ("", _) => data.push_str(&format!("<{address}>")),
+                    (name, _) => data.push_str(&format!("{name} <{address}>")),
+                }
+            }
+            data.push_str("\r\n");
+        }
+        data.push_str("\r\nbody\r\n");
+        let fields = header_fields(data.as_bytes());
+        match super::simple_addresses(data.as_bytes(), &fields) {
+            Some(simple) => {
+                answered += 1;
+                assert_eq!(
+                    simple,
+                    super::parsed_addresses(data.as_bytes(), &fields),
+                    "{data}"
+                );
+            }
+            None => left += 1,
+        }
+    }
+    // Both ways are exercised.
+    assert!(
+        answered > 1_000 && left > 1_000,
+        "{answered} read here, {left} left"
+    );
+}

@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 
-use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 use super::text;
 use super::{Attachment, Part};
@@ -218,9 +218,20 @@ impl<'m, 'x> Tree<'m, 'x> {
 
     /// The leaves level by level (a stable sort of the depth-first order by depth).
     fn breadth_first(&self) -> impl Iterator<Item = &Leaf<'m, 'x>> {
-        let mut order: Vec<&Leaf<'m, 'x>> = self.leaves.iter().collect();
-        order.sort_by_key(|leaf| leaf.depth);
-        order.into_iter()
+        // Already in that order when every leaf is at one depth (a single part, or a flat
+        // multipart, the common cases): then nothing to sort or allocate.
+        let depth = self.leaves.first().map_or(0, |leaf| leaf.depth);
+        let order: Option<Vec<&Leaf<'m, 'x>>> =
+            (!self.leaves.iter().all(|leaf| leaf.depth == depth)).then(|| {
+                let mut order: Vec<&Leaf<'m, 'x>> = self.leaves.iter().collect();
+                order.sort_by_key(|leaf| leaf.depth);
+                order
+            });
+        let flat = order.is_none().then(|| self.leaves.iter());
+        order
+            .into_iter()
+            .flatten()
+            .chain(flat.into_iter().flatten())
     }
 }
 
@@ -228,9 +239,18 @@ impl<'m, 'x> Leaf<'m, 'x> {
     fn new(id: String, depth: usize, part: &'m MessagePart<'x>) -> Self {
         let content_type = part.content_type().map_or_else(
             || "text/plain".to_owned(),
-            |ct| match ct.subtype() {
-                Some(subtype) => format!("{}/{}", ct.ctype(), subtype).to_ascii_lowercase(),
-                None => ct.ctype().to_ascii_lowercase(),
+            |ct| {
+                // `type/subtype` in lower case, in one allocation.
+                let subtype = ct.subtype();
+                let len = ct.ctype().len() + subtype.map_or(0, |subtype| 1 + subtype.len());
+                let mut lower = String::with_capacity(len);
+                lower.push_str(ct.ctype());
+                if let Some(subtype) = subtype {
+                    lower.push('/');
+                    lower.push_str(subtype);
+                }
+                lower.make_ascii_lowercase();
+                lower
             },
         );
         let disposition = match part.content_disposition() {
@@ -322,7 +342,11 @@ fn leaves<'m, 'x>(message: &'m Message<'x>) -> Vec<Leaf<'m, 'x>> {
 fn headers_only(message: &Message<'_>) -> bool {
     let root = message.root_part();
     root.offset_body as usize >= message.raw_message().len()
-        && root.headers.iter().any(|header| !header.value.is_empty())
+        && root
+            .headers
+            .iter()
+            // A `Received:` field is real though the summary's parser skips its value.
+            .any(|header| !header.value.is_empty() || header.name == HeaderName::Received)
 }
 
 /// The direct children of the multipart part at `index`, numbered from 1, last first (ready to

@@ -134,7 +134,9 @@ impl MessageParser {
         let mut state = MessageParserState::new();
         let mut state_stack = Vec::with_capacity(4);
 
-        let mut part_headers = Vec::new();
+        // mailsink patch (vendor/README.md): room for a whole top-level header section of a
+        // usual size (ours adds three fields), instead of growing from empty (4, 8, 16, ...).
+        let mut part_headers = Vec::with_capacity(16);
 
         'outer: loop {
             // Parse headers
