@@ -101,6 +101,11 @@ impl EnhancedStatus {
 /// Appends `n` in decimal. Replies are written for every command, and `core::fmt` cost more
 /// than the rest of writing a reply.
 pub(crate) fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    // Most numbers in a reply are one digit (the parts of `2.0.0`).
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = n;
