@@ -47,7 +47,7 @@ enum Incoming {
     Refuse(u16, &'static str),
 }
 
-pub(crate) fn serve(mut stream: TcpStream, peer: SocketAddr, cx: &Context<'_>) {
+pub(crate) fn serve(stream: &TcpStream, peer: SocketAddr, cx: &Context<'_>) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(cx.config.write_timeout));
     let limits = Limits {
@@ -73,7 +73,7 @@ pub(crate) fn serve(mut stream: TcpStream, peer: SocketAddr, cx: &Context<'_>) {
         };
         first = false;
         match read_request(
-            &mut stream,
+            stream,
             peer,
             &mut buf,
             &limits,
@@ -84,14 +84,14 @@ pub(crate) fn serve(mut stream: TcpStream, peer: SocketAddr, cx: &Context<'_>) {
                 let response = respond(cx.handler, &request);
                 let keep = keep_alive && !(cx.crowded)() && !(cx.stopping)();
                 let keep = keep.then_some(cx.config.idle_timeout);
-                if write_response(&mut stream, &response, keep).is_err() || keep.is_none() {
+                if write_response(&mut &*stream, &response, keep).is_err() || keep.is_none() {
                     return;
                 }
             }
             Ok(Incoming::Closed) => return,
             Ok(Incoming::Refuse(status, text)) => {
                 let response = Response::text(status, format!("{text}\n"));
-                let _ = write_response(&mut stream, &response, None);
+                let _ = write_response(&mut &*stream, &response, None);
                 return close_gently(stream);
             }
             Err(err) => {
@@ -124,7 +124,7 @@ struct Wait<'a> {
 
 /// Reads one request; once its first byte is in, the rest must follow within `read_timeout`.
 fn read_request(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     peer: SocketAddr,
     buf: &mut Vec<u8>,
     limits: &Limits,
@@ -149,7 +149,7 @@ fn read_request(
     };
     buf.drain(..head.len);
     if head.expect_continue && head.body != BodyKind::Empty {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        (&mut &*stream).write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
     let body = match read_body(stream, buf, &head, limits, deadline)? {
         Ok(body) => body,
@@ -172,7 +172,7 @@ fn refuse(err: FrameError) -> Incoming {
 /// Waits for the first byte of a request; `None` when the client closed, idled too long, or the
 /// worker must give way.
 fn wait_for_bytes(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     buf: &mut Vec<u8>,
     wait: &Wait<'_>,
 ) -> io::Result<Option<Instant>> {
@@ -196,7 +196,7 @@ fn wait_for_bytes(
 }
 
 fn read_body(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     buf: &mut Vec<u8>,
     head: &Head,
     limits: &Limits,
@@ -241,7 +241,7 @@ enum Fill {
 }
 
 /// One `read` into `buf`, waiting no later than `deadline`.
-fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> io::Result<Fill> {
+fn fill(stream: &TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> io::Result<Fill> {
     let Some(left) = deadline
         .checked_duration_since(Instant::now())
         .filter(|d| !d.is_zero())
@@ -250,7 +250,7 @@ fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> io::Res
     };
     stream.set_read_timeout(Some(left))?;
     let mut chunk = [0u8; READ_CHUNK];
-    match stream.read(&mut chunk) {
+    match (&mut &*stream).read(&mut chunk) {
         Ok(0) => Ok(Fill::Eof),
         Ok(n) => {
             buf.extend_from_slice(&chunk[..n]);
@@ -316,14 +316,14 @@ pub(crate) fn write_response(
 /// Closes after a refusal without losing the response: stop writing, read and discard what the
 /// client may still be sending (briefly), then close. Closing with unread bytes would make the
 /// kernel reset the connection, and the client could lose the response.
-fn close_gently(mut stream: TcpStream) {
+fn close_gently(stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
     let deadline = Instant::now() + LINGER;
     let mut discarded = 0;
     let mut sink = Vec::new();
     while discarded < LINGER_BYTES {
         sink.clear();
-        match fill(&mut stream, &mut sink, deadline) {
+        match fill(stream, &mut sink, deadline) {
             Ok(Fill::Data) => discarded += sink.len(),
             _ => return,
         }

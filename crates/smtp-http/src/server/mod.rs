@@ -108,7 +108,9 @@ struct Shared {
     stopping: AtomicBool,
     /// The queue's sender; taken (closing the queue) at shutdown.
     sender: Mutex<Option<Sender<Accepted>>>,
-    open: Mutex<HashMap<u64, TcpStream>>,
+    /// A second handle on each open connection's socket (not a second file descriptor), so
+    /// shutdown can wake a worker blocked in `read`.
+    open: Mutex<HashMap<u64, Arc<TcpStream>>>,
     next_id: AtomicU64,
     /// The cap on worker threads (`HttpConfig::workers`, at least 1).
     max_workers: usize,
@@ -339,28 +341,29 @@ impl Worker {
     }
 
     fn serve(&self, job: Accepted, cx: &conn::Context<'_>) {
-        let id = self.register(&job.stream);
+        // The socket closes when this handle and the registry's have both gone.
+        let stream = Arc::new(job.stream);
+        let id = self.register(&stream);
         // A panic in one connection must not take the worker down with it.
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            conn::serve(job.stream, job.peer, cx);
+            conn::serve(&stream, job.peer, cx);
         }));
-        if let Some(id) = id {
-            lock(&self.shared.open).remove(&id);
-        }
+        // Dropped after the lock is released: the socket may close with it.
+        let registered = lock(&self.shared.open).remove(&id);
+        drop(registered);
         if served.is_err() {
             log::error!("[http] a connection handler panicked; the connection was dropped");
         }
     }
 
-    /// Keeps a clone of the socket so shutdown can wake a worker blocked in `read`.
-    fn register(&self, stream: &TcpStream) -> Option<u64> {
-        let clone = stream.try_clone().ok()?;
+    /// Keeps a handle on the socket so shutdown can wake a worker blocked in `read`.
+    fn register(&self, stream: &Arc<TcpStream>) -> u64 {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.shared.open).insert(id, clone);
+        lock(&self.shared.open).insert(id, Arc::clone(stream));
         if self.shared.stopping.load(Ordering::Acquire) {
             let _ = stream.shutdown(Shutdown::Read);
         }
-        Some(id)
+        id
     }
 }
 
