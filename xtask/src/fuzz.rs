@@ -15,6 +15,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "sasl",
     "htpasswd",
     "mime_summary",
+    "compose_addresses",
     "search_query",
     "http_router",
 ];
