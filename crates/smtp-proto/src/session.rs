@@ -109,9 +109,12 @@ impl Session {
             events: VecDeque::new(),
             transcript: VecDeque::new(),
         };
-        let config = Arc::clone(&session.config);
-        session.reply_parts(
+        let start = session.output.len();
+        let config = &session.config;
+        reply::write_parts(
+            &mut session.output,
             ReplyCode::SERVICE_READY,
+            true,
             None,
             &[
                 &config.hostname,
@@ -120,6 +123,7 @@ impl Session {
                 " ESMTP Service ready",
             ],
         );
+        session.trace_written(start);
         session
     }
 
@@ -184,11 +188,11 @@ impl Session {
 
     /// The message from [`Event::Message`] is stored under `id`.
     pub fn message_stored(&mut self, id: &str) {
-        self.reply_parts(
-            ReplyCode::OK,
-            Some(EnhancedStatus::new(2, 0, 0)),
-            &["Ok: queued as ", id],
-        );
+        let start = self.output.len();
+        let parts = ["Ok: queued as ", id];
+        let status = Some(EnhancedStatus::new(2, 0, 0));
+        reply::write_parts(&mut self.output, ReplyCode::OK, true, status, &parts);
+        self.trace_written(start);
         self.resume();
     }
 
@@ -411,9 +415,12 @@ impl Session {
             }
             Command::Noop => self.reply(replies::ok()),
             Command::Quit => {
-                let config = Arc::clone(&self.config);
-                self.reply_parts(
+                let start = self.output.len();
+                let config = &self.config;
+                reply::write_parts(
+                    &mut self.output,
                     ReplyCode::CLOSING,
+                    true,
                     Some(EnhancedStatus::new(2, 0, 0)),
                     &[
                         &config.hostname,
@@ -422,6 +429,7 @@ impl Session {
                         " ESMTP Service closing transmission channel",
                     ],
                 );
+                self.trace_written(start);
                 self.close();
             }
             Command::Help => self.reply(replies::help(&self.config)),
@@ -459,13 +467,14 @@ impl Session {
             name: name.to_owned(),
             extended,
         });
-        let config = Arc::clone(&self.config);
-        if !extended {
-            return self.reply_parts(ReplyCode::OK, None, &[&config.hostname, " greets ", name]);
-        }
         let (tls, auth_usable) = (self.tls, self.auth_usable());
         let start = self.output.len();
-        replies::write_ehlo(&mut self.output, &config, name, tls, auth_usable);
+        if extended {
+            replies::write_ehlo(&mut self.output, &self.config, name, tls, auth_usable);
+        } else {
+            let parts = [self.config.hostname.as_str(), " greets ", name];
+            reply::write_parts(&mut self.output, ReplyCode::OK, true, None, &parts);
+        }
         self.trace_written(start);
     }
 
@@ -803,13 +812,6 @@ impl Session {
     fn reply(&mut self, reply: Reply) {
         let start = self.output.len();
         reply.write_to(&mut self.output);
-        self.trace_written(start);
-    }
-
-    /// A one-line reply written from its pieces (see [`reply::write_parts`]).
-    fn reply_parts(&mut self, code: ReplyCode, status: Option<EnhancedStatus>, parts: &[&str]) {
-        let start = self.output.len();
-        reply::write_parts(&mut self.output, code, true, status, parts);
         self.trace_written(start);
     }
 

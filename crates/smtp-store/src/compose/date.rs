@@ -31,7 +31,7 @@ impl Rfc5322 {
         out.push(' ');
         out.push_str(MONTHS[usize::from(month - 1)]);
         out.push(' ');
-        push_decimal(out, year);
+        super::push_decimal(out, year);
         out.push(' ');
         push_two_digits(out, of_day / 3600);
         out.push(':');
@@ -54,22 +54,6 @@ impl fmt::Display for Rfc5322 {
 fn push_two_digits(out: &mut String, n: u64) {
     out.push(char::from(b'0' + (n / 10 % 10) as u8));
     out.push(char::from(b'0' + (n % 10) as u8));
-}
-
-/// `n` in decimal, without padding.
-pub(super) fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.

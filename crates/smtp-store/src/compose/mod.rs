@@ -165,7 +165,7 @@ fn push_address_literal(out: &mut String, ip: IpAddr) {
                 if i > 0 {
                     out.push('.');
                 }
-                date::push_decimal(out, u64::from(octet));
+                push_decimal(out, u64::from(octet));
             }
             out.push(']');
         }
@@ -174,6 +174,22 @@ fn push_address_literal(out: &mut String, ip: IpAddr) {
             let _ = write!(out, "[IPv6:{v6}]");
         }
     }
+}
+
+/// `n` in decimal, without padding (the year of a date, the octets of an address).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Envelope recipients named in no To/Cc/Bcc field, first spelling kept, duplicates dropped.
