@@ -375,14 +375,7 @@ fn plain_address_lists_are_read_as_mail_parser_reads_them() {
         "j@x.test(c)",
     ];
     const SEPARATORS: [&str; 7] = [",", ", ", " ,", ",,", ";", " ", ",\r\n "];
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = |bound: usize| {
-        // xorshift64: deterministic, so a failure is reproducible.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        usize::try_from(state % bound as u64).unwrap_or(0)
-    };
+    let mut next = crate::tests::draws(0x9e37_79b9_7f4a_7c15_u64);
     let (mut answered, mut left) = (0, 0);
     for _ in 0..4_000 {
         let mut data = String::new();

@@ -161,14 +161,7 @@ mod tests {
             'a', 'b', 'ö', '語', ' ', ' ', '\t', '\r', '\n', '\u{feff}', '\u{b}', '\u{c}',
         ];
         const MORE: [char; 3] = ['\u{a0}', '\u{3000}', '-'];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |bound: usize| {
-            // xorshift64: deterministic, so a failure is reproducible.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % bound as u64).unwrap_or(0)
-        };
+        let mut next = crate::tests::draws(0x2545_f491_4f6c_dd1d_u64);
         for _ in 0..3_000 {
             let pieces: Vec<String> = (0..1 + next(4))
                 .map(|_| {
