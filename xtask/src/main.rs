@@ -9,6 +9,8 @@
 //! - `cargo xtask bench [--quick] [--only CELLS] [--baseline PATH] [--peers NAMES]`: mailsink
 //!   side by side with reference servers, or with an earlier build of itself (see
 //!   `docs/benchmarks.md`).
+//! - `cargo xtask bench-load ADDR plain|starttls|implicit MESSAGES CONCURRENCY`: the bench's load
+//!   client alone, against a server already running, for side measurements.
 
 use std::process::{Command, ExitCode};
 
