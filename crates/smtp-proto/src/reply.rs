@@ -172,17 +172,13 @@ impl Reply {
     /// Appends the reply, CRLF-terminated, to `out`. Line breaks in the text cannot occur:
     /// constructors only ever receive single-line texts from this crate.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        self.code.write_to(out);
-        if let Some(status) = self.status {
-            out.push(b' ');
-            status.write_to(out);
-        }
-        // `250 2.0.0` has no text; a reply without a status always has its space.
-        if self.status.is_none() || !self.text.is_empty() {
-            out.push(b' ');
-            out.extend_from_slice(self.text.as_bytes());
-        }
-        out.extend_from_slice(b"\r\n");
+        // `250 2.0.0` has no text: no space after the status either.
+        let text: &[&str] = if self.text.is_empty() {
+            &[]
+        } else {
+            &[&self.text]
+        };
+        write_parts(out, self.code, true, self.status, text);
     }
 }
 
@@ -195,9 +191,9 @@ impl fmt::Display for Reply {
 }
 
 /// Writes one reply line made of `parts` (`code`, then `-` or a space as `last` says, the
-/// enhanced status if any, the text): the greeting, QUIT and queued-as replies name the host
-/// or the message, and are written from their pieces rather than formatted into a string
-/// first.
+/// enhanced status if any and a space unless there is no text, the text): every reply line
+/// is written here. Replies that name the host or the message (the greeting, QUIT, a timeout,
+/// queued-as) are written from their pieces rather than formatted into a string first.
 pub(crate) fn write_parts(
     out: &mut Vec<u8>,
     code: ReplyCode,

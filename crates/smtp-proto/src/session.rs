@@ -109,21 +109,7 @@ impl Session {
             events: VecDeque::new(),
             transcript: VecDeque::new(),
         };
-        let start = session.output.len();
-        let config = &session.config;
-        reply::write_parts(
-            &mut session.output,
-            ReplyCode::SERVICE_READY,
-            true,
-            None,
-            &[
-                &config.hostname,
-                " ",
-                &config.app_name,
-                " ESMTP Service ready",
-            ],
-        );
-        session.trace_written(start);
+        session.reply_as_host(ReplyCode::SERVICE_READY, None, " ESMTP Service ready");
         session
     }
 
@@ -159,15 +145,11 @@ impl Session {
         if self.is_closed() {
             return;
         }
-        let text = format!(
-            "{} {} ESMTP Service closing transmission channel after timeout exceeded",
-            self.config.hostname, self.config.app_name
-        );
-        self.reply(Reply::new(
+        self.reply_as_host(
             ReplyCode::UNAVAILABLE,
-            EnhancedStatus::new(4, 4, 2),
-            text,
-        ));
+            Some(EnhancedStatus::new(4, 4, 2)),
+            " ESMTP Service closing transmission channel after timeout exceeded",
+        );
         self.close();
     }
 
@@ -415,21 +397,11 @@ impl Session {
             }
             Command::Noop => self.reply(replies::ok()),
             Command::Quit => {
-                let start = self.output.len();
-                let config = &self.config;
-                reply::write_parts(
-                    &mut self.output,
+                self.reply_as_host(
                     ReplyCode::CLOSING,
-                    true,
                     Some(EnhancedStatus::new(2, 0, 0)),
-                    &[
-                        &config.hostname,
-                        " ",
-                        &config.app_name,
-                        " ESMTP Service closing transmission channel",
-                    ],
+                    " ESMTP Service closing transmission channel",
                 );
-                self.trace_written(start);
                 self.close();
             }
             Command::Help => self.reply(replies::help(&self.config)),
@@ -812,6 +784,21 @@ impl Session {
     fn reply(&mut self, reply: Reply) {
         let start = self.output.len();
         reply.write_to(&mut self.output);
+        self.trace_written(start);
+    }
+
+    /// A one-line reply that names this host and software (`HOSTNAME APP_NAME`, then `tail`),
+    /// written from its pieces.
+    fn reply_as_host(&mut self, code: ReplyCode, status: Option<EnhancedStatus>, tail: &str) {
+        let start = self.output.len();
+        let config = &self.config;
+        let parts = [
+            config.hostname.as_str(),
+            " ",
+            config.app_name.as_str(),
+            tail,
+        ];
+        reply::write_parts(&mut self.output, code, true, status, &parts);
         self.trace_written(start);
     }
 
