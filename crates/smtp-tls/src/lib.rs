@@ -49,6 +49,7 @@
 
 mod error;
 mod identity;
+mod random;
 mod reload;
 mod self_signed;
 mod server_config;

@@ -20,6 +20,7 @@ use rustls::{CipherSuite, ServerConfig, SupportedCipherSuite};
 
 use crate::error::TlsError;
 use crate::identity::Identity;
+use crate::random::BlockRandom;
 
 /// Sessions the server remembers for TLS 1.2 session-ID resumption (clients without
 /// ticket support). Each entry is a few hundred bytes.
@@ -55,9 +56,13 @@ const CHACHA_FIRST: &[CipherSuite] = &[
 ];
 
 /// The only crypto provider this crate uses: `ring` builds with just a C compiler, which
-/// matters for cross-compiled test rigs.
+/// matters for cross-compiled test rigs. The randomness rustls asks the provider for is read
+/// from the kernel a block at a time ([`BlockRandom`]).
 pub(crate) fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(CryptoProvider {
+        secure_random: &BlockRandom,
+        ..rustls::crypto::ring::default_provider()
+    })
 }
 
 /// What a handshake starting now is configured with: one certificate, two cipher suite

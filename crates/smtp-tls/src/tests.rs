@@ -175,6 +175,8 @@ fn both_orders_resume_with_the_same_keys_and_negotiate_no_alpn() {
         assert_eq!(config.max_early_data_size, 0);
         assert_eq!(config.send_tls13_tickets, 1);
         assert!(config.ignore_client_order);
+        let random = format!("{:?}", config.crypto_provider().secure_random);
+        assert_eq!(random, "BlockRandom");
     }
     // A ticket one order issued opens under the other.
     assert!(Arc::ptr_eq(
