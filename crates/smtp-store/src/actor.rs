@@ -23,6 +23,7 @@ use crate::error::StoreError;
 use crate::id::MessageId;
 use crate::memory::Selection;
 use crate::message::{Counts, Page, StoredMessage};
+use crate::summary;
 
 /// The most deliveries stored (and synced) as one group.
 const MAX_GROUP: usize = 128;
@@ -33,7 +34,7 @@ pub(crate) enum Request {
     /// A message to store; `reply` is `None` when the caller does not wait (the memory store,
     /// see [`StoreHandle::deliver`](crate::StoreHandle::deliver)).
     Deliver {
-        message: StoredMessage,
+        message: Delivery,
         reply: Option<Sender<Result<(), StoreError>>>,
     },
     Counts {
@@ -60,6 +61,48 @@ pub(crate) enum Request {
         selection: Selection,
         reply: Sender<usize>,
     },
+}
+
+/// A message on its way into the store, with or without its summary.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    message: StoredMessage,
+    /// The summary is still to be made, here on the storage thread (see
+    /// [`StoreHandle::deliver`](crate::StoreHandle::deliver)).
+    unsummarized: bool,
+}
+
+impl Delivery {
+    /// A message whose summary is attached.
+    pub(crate) fn summarized(message: StoredMessage) -> Self {
+        Self {
+            message,
+            unsummarized: false,
+        }
+    }
+
+    /// A message the storage thread summarizes before storing it.
+    pub(crate) fn unsummarized(message: StoredMessage) -> Self {
+        Self {
+            message,
+            unsummarized: true,
+        }
+    }
+
+    /// The message, and whether the storage thread is to summarize it.
+    #[cfg(test)]
+    pub(crate) fn parts(&self) -> (&StoredMessage, bool) {
+        (&self.message, self.unsummarized)
+    }
+
+    /// The message as stored: summarized now if it was not yet.
+    fn into_stored(self) -> StoredMessage {
+        if !self.unsummarized {
+            return self.message;
+        }
+        let summary = summary::summarize(self.message.raw());
+        self.message.with_summary(summary)
+    }
 }
 
 /// The storage thread's body. Returns once every sender is gone and the queue is drained, so
@@ -135,7 +178,7 @@ fn serve(backend: &mut Backend, request: Request, queue: &Receiver<Request>) -> 
 /// Stores `first` with the deliveries queued behind it, then acknowledges each.
 fn deliver_group(
     backend: &mut Backend,
-    first: StoredMessage,
+    first: Delivery,
     reply: Option<Sender<Result<(), StoreError>>>,
     queue: &Receiver<Request>,
 ) -> Option<Request> {
@@ -158,6 +201,7 @@ fn deliver_group(
     if messages.len() > 1 {
         log::trace!("[db] storing a group of {} messages", messages.len());
     }
+    let messages = messages.into_iter().map(Delivery::into_stored).collect();
     for (reply, result) in replies.into_iter().zip(backend.deliver(messages)) {
         match reply {
             Some(reply) => {

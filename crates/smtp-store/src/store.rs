@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::Sender;
 
-use crate::actor::{self, Request};
+use crate::actor::{self, Delivery, Request};
 use crate::backend::Backend;
 use crate::compose::{self, Stamp};
 use crate::error::StoreError;
@@ -27,6 +27,9 @@ const QUEUE_CAPACITY: usize = 256;
 /// A delivery to memory waits for the storage thread when this many requests are already
 /// queued, so messages queued without an answer stay few (and their bytes bounded).
 const UNANSWERED_DELIVERIES: usize = 16;
+/// A message to memory up to this size is summarized by the storage thread, larger ones and
+/// every message to a Maildir by the delivering thread (see [`StoreHandle::deliver`]).
+pub(crate) const SUMMARIZED_BY_STORE_UP_TO: usize = 64 * 1024;
 
 /// How the store is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,9 +181,16 @@ impl StoreHandle {
     /// Stores a message received over SMTP and returns its new ID.
     ///
     /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. The
-    /// stored bytes (trace headers added, see [`compose`]) and their [`Summary`](crate::Summary)
-    /// are built on the calling thread, so the storage thread stays cheap. The SMTP session may
-    /// answer `250` once this is `Ok`:
+    /// stored bytes (trace headers added, see [`compose`]) are built on the calling thread.
+    /// Their [`Summary`](crate::Summary) too when the store is a Maildir (the storage thread
+    /// syncs files, and parsing would hold up a group) or the message is over 64 KiB (the
+    /// storage thread answers the API, and one large parse would hold up every request behind
+    /// it); otherwise the storage thread makes it, before the message enters the index, so
+    /// every read still sees it whole. A storage thread summarizing message after message
+    /// finds the parser's code and data in its caches; a session's thread comes to it from a
+    /// TLS handshake that has pushed them out, and took half as long again (STARTTLS CPU per
+    /// session 3.5 % lower, docs/benchmarks.md). The SMTP session may answer `250` once this is
+    /// `Ok`:
     ///
     /// - a Maildir store returns once the storage thread has written the file and synced it and
     ///   its directory;
@@ -206,9 +216,13 @@ impl StoreHandle {
         };
         let composed = compose::compose(&envelope, &data, &stamp);
         drop(data);
-        let summary = summary::summarize(&composed);
-        let message =
-            StoredMessage::new(id, received, envelope, Arc::new(composed)).with_summary(summary);
+        let message = StoredMessage::new(id, received, envelope, Arc::new(composed));
+        let message = if self.shared.durable || message.size() > SUMMARIZED_BY_STORE_UP_TO {
+            let summary = summary::summarize(message.raw());
+            Delivery::summarized(message.with_summary(summary))
+        } else {
+            Delivery::unsummarized(message)
+        };
         if self.shared.durable || self.shared.queued() >= UNANSWERED_DELIVERIES {
             self.call(|reply| Request::Deliver {
                 message,

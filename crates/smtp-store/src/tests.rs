@@ -472,6 +472,43 @@ fn delivered_messages_carry_their_summary() {
 }
 
 #[test]
+fn small_messages_are_summarized_by_the_storage_thread_and_large_ones_before() {
+    let small = b"Subject: small\r\n\r\nA few words.\r\n".to_vec();
+    let mut large = b"Subject: large\r\n\r\n".to_vec();
+    while large.len() <= crate::store::SUMMARIZED_BY_STORE_UP_TO {
+        large.extend_from_slice(b"A line of the body of a large message.\r\n");
+    }
+    // What goes into the queue: the small one without its summary, the large one with it.
+    let (requests, queue) = crossbeam_channel::unbounded();
+    let detached = StoreHandle::detached(requests);
+    for data in [&small, &large] {
+        detached
+            .deliver(envelope("r@x.test"), data.clone())
+            .unwrap();
+    }
+    let queued: Vec<(String, bool)> = queue
+        .try_iter()
+        .map(|request| match request {
+            crate::actor::Request::Deliver { message, .. } => {
+                let (message, unsummarized) = message.parts();
+                (message.summary().subject.clone(), unsummarized)
+            }
+            other => panic!("not a delivery: {other:?}"),
+        })
+        .collect();
+    assert_eq!(queued, [(String::new(), true), ("large".to_owned(), false)]);
+    // What is stored: either way, the summary of the stored bytes.
+    let store = start(0);
+    let handle = store.handle();
+    for (data, subject) in [(small, "small"), (large, "large")] {
+        let id = handle.deliver(envelope("r@x.test"), data).unwrap();
+        let message = handle.get(id).unwrap().unwrap();
+        assert_eq!(message.summary().subject, subject);
+        assert_eq!(message.summary(), &crate::summarize(message.raw()));
+    }
+}
+
+#[test]
 fn memory_store_prunes_by_age() {
     let store = Store::start(StoreConfig {
         max_messages: 0,
