@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use smtp_proto::{
-    AuthPolicy, ConnectionInfo, Event, Expect, Message, Proof, Session, StoreFailure,
+    AuthPolicy, ConnectionInfo, Event, Expect, Mailbox, Message, Proof, Session, StoreFailure,
 };
 use smtp_tls::Transport;
 
@@ -302,11 +302,11 @@ impl Connection<'_> {
             esmtp: envelope.esmtp,
             tls: envelope.tls,
             auth_user: envelope.auth_user,
-            mail_from: envelope.mail_from.as_str().to_owned(),
+            mail_from: envelope.mail_from.into_string(),
             rcpt_to: envelope
                 .rcpt_to
-                .iter()
-                .map(|m| m.as_str().to_owned())
+                .into_iter()
+                .map(Mailbox::into_string)
                 .collect(),
             smtputf8: envelope.smtputf8,
         };

@@ -24,6 +24,12 @@ impl Mailbox {
         &self.text
     }
 
+    /// The address text, without a copy.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.text
+    }
+
     pub fn local_part(&self) -> &str {
         &self.text[..self.at]
     }
@@ -67,6 +73,15 @@ impl ReversePath {
         match self {
             ReversePath::Null => "",
             ReversePath::Mailbox(m) => m.as_str(),
+        }
+    }
+
+    /// The address text, without a copy; empty for the null path.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        match self {
+            ReversePath::Null => String::new(),
+            ReversePath::Mailbox(m) => m.into_string(),
         }
     }
 }

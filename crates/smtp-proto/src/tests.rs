@@ -200,6 +200,17 @@ fn addresses_keep_their_spelling() {
 }
 
 #[test]
+fn paths_give_up_their_text_as_spelled() {
+    let (m, _) = crate::address::parse_path("<@a.test:Üser@Example.COM>", true, true).unwrap();
+    let m = m.expect("mailbox");
+    assert_eq!(m.clone().into_string(), m.as_str());
+    assert_eq!(m.as_str(), "Üser@Example.COM");
+    let path = crate::ReversePath::Mailbox(m);
+    assert_eq!(path.clone().into_string(), path.as_str());
+    assert_eq!(crate::ReversePath::Null.into_string(), "");
+}
+
+#[test]
 fn secret_debug_is_redacted() {
     let s = crate::Secret::new(b"hunter2".to_vec());
     assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
