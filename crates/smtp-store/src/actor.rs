@@ -13,16 +13,18 @@
 //! **Age limit.** With a maximum age, the loop waits for requests only until the next sweep is
 //! due (`recv_deadline`), sweeps, and carries on; a busy queue does not postpone a sweep.
 
+use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::backend::Backend;
+use crate::compose::{self, Stamp};
 use crate::error::StoreError;
 use crate::id::MessageId;
 use crate::memory::Selection;
-use crate::message::{Counts, Page, StoredMessage};
+use crate::message::{Counts, Envelope, Page, StoredMessage};
 use crate::summary;
 
 /// The most deliveries stored (and synced) as one group.
@@ -63,51 +65,72 @@ pub(crate) enum Request {
     },
 }
 
-/// A message on its way into the store, with or without its summary.
-#[derive(Debug)]
-pub(crate) struct Delivery {
-    message: StoredMessage,
-    /// The summary is still to be made, here on the storage thread (see
+/// A message on its way into the store.
+pub(crate) enum Delivery {
+    /// Composed and summarized by the sender.
+    Ready(StoredMessage),
+    /// As received: the storage thread composes and summarizes it (see
     /// [`StoreHandle::deliver`](crate::StoreHandle::deliver)).
-    unsummarized: bool,
+    Received {
+        id: MessageId,
+        received: SystemTime,
+        envelope: Envelope,
+        data: Vec<u8>,
+    },
 }
 
 impl Delivery {
-    /// A message whose summary is attached.
-    pub(crate) fn summarized(message: StoredMessage) -> Self {
-        Self {
-            message,
-            unsummarized: false,
+    /// The message as stored: composed and summarized now if it was not yet.
+    fn into_stored(self, names: &Names) -> StoredMessage {
+        let (id, received, envelope, data) = match self {
+            Self::Ready(message) => return message,
+            Self::Received {
+                id,
+                received,
+                envelope,
+                data,
+            } => (id, received, envelope, data),
+        };
+        let stamp = Stamp {
+            id,
+            received,
+            hostname: &names.hostname,
+            app_name: &names.app_name,
+        };
+        let composed = compose::compose_or_as_received(&envelope, &data, &stamp);
+        drop(data);
+        let message = StoredMessage::new(id, received, envelope, Arc::new(composed));
+        let summary = summary::summarize(message.raw());
+        message.with_summary(summary)
+    }
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ready(message) => f.debug_tuple("Ready").field(message).finish(),
+            // The message data stays out, as `StoredMessage`'s `Debug` keeps it out.
+            Self::Received { id, data, .. } => f
+                .debug_struct("Received")
+                .field("id", id)
+                .field("size", &data.len())
+                .finish_non_exhaustive(),
         }
     }
+}
 
-    /// A message the storage thread summarizes before storing it.
-    pub(crate) fn unsummarized(message: StoredMessage) -> Self {
-        Self {
-            message,
-            unsummarized: true,
-        }
-    }
-
-    /// The message, and whether the storage thread is to summarize it.
-    #[cfg(test)]
-    pub(crate) fn parts(&self) -> (&StoredMessage, bool) {
-        (&self.message, self.unsummarized)
-    }
-
-    /// The message as stored: summarized now if it was not yet.
-    fn into_stored(self) -> StoredMessage {
-        if !self.unsummarized {
-            return self.message;
-        }
-        let summary = summary::summarize(self.message.raw());
-        self.message.with_summary(summary)
-    }
+/// The names the storage thread writes into the headers it adds.
+#[derive(Debug, Clone)]
+pub(crate) struct Names {
+    /// This host's name (`by HOSTNAME`, `Message-ID: <ID@HOSTNAME>`).
+    pub(crate) hostname: String,
+    /// The software's name (`by HOSTNAME (APP)`).
+    pub(crate) app_name: String,
 }
 
 /// The storage thread's body. Returns once every sender is gone and the queue is drained, so
 /// every request accepted into the queue is answered.
-pub(crate) fn run(requests: &Receiver<Request>, mut backend: Backend) {
+pub(crate) fn run(requests: &Receiver<Request>, mut backend: Backend, names: &Names) {
     log::debug!("storage thread started");
     let sweep_every = backend.sweep_interval();
     let mut next_sweep = sweep_every.map(|every| Instant::now() + every);
@@ -128,7 +151,7 @@ pub(crate) fn run(requests: &Receiver<Request>, mut backend: Backend) {
             Err(RecvTimeoutError::Disconnected) => break,
         };
         while let Some(request) = next {
-            next = serve(&mut backend, request, requests);
+            next = serve(&mut backend, request, requests, names);
         }
     }
     log::debug!(
@@ -140,10 +163,15 @@ pub(crate) fn run(requests: &Receiver<Request>, mut backend: Backend) {
 /// Applies one request and answers it; returns a request it took from the queue but did not
 /// serve (the one that ended a delivery group). A requester that has gone away no longer wants
 /// its answer, so a failed reply is not an error.
-fn serve(backend: &mut Backend, request: Request, queue: &Receiver<Request>) -> Option<Request> {
+fn serve(
+    backend: &mut Backend,
+    request: Request,
+    queue: &Receiver<Request>,
+    names: &Names,
+) -> Option<Request> {
     match request {
         Request::Deliver { message, reply } => {
-            return deliver_group(backend, message, reply, queue)
+            return deliver_group(backend, message, reply, queue, names)
         }
         Request::Counts { reply } => {
             let _ = reply.send(backend.counts());
@@ -181,6 +209,7 @@ fn deliver_group(
     first: Delivery,
     reply: Option<Sender<Result<(), StoreError>>>,
     queue: &Receiver<Request>,
+    names: &Names,
 ) -> Option<Request> {
     let mut messages = vec![first];
     let mut replies = vec![reply];
@@ -201,7 +230,10 @@ fn deliver_group(
     if messages.len() > 1 {
         log::trace!("[db] storing a group of {} messages", messages.len());
     }
-    let messages = messages.into_iter().map(Delivery::into_stored).collect();
+    let messages = messages
+        .into_iter()
+        .map(|delivery| delivery.into_stored(names))
+        .collect();
     for (reply, result) in replies.into_iter().zip(backend.deliver(messages)) {
         match reply {
             Some(reply) => {

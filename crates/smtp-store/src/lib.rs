@@ -6,11 +6,12 @@
 //!  SMTP workers, HTTP workers          storage thread "mailsink-store"
 //!  (StoreHandle clones)                (owns the index and the Maildir; no locks)
 //!
-//!  deliver(): compose (+ summarize)┐
+//!  deliver(): (compose + summarize)┐
 //!  count(), list(), get(), ...  ───┼─► bounded(256) ──► loop {
 //!                                  │                       take a request (and, for a delivery,
 //!                                  │                         every delivery queued behind it)
-//!                                  │                       summarize (memory, up to 64 KiB)
+//!                                  │                       compose + summarize (memory,
+//!                                  │                         up to 64 KiB)
 //!                                  │                       write + sync files (Maildir)
 //!                                  │                       apply to the index
 //!         reply ◄── bounded(1) ◄───┘ (one per request, ◄── answer each on its reply channel
@@ -23,11 +24,11 @@
 //! - Each request carries its own `bounded(1)` reply channel, so answers never cross and a caller
 //!   blocks only on its own answer. The request queue is bounded: when it is full, callers wait
 //!   (back-pressure) instead of memory growing.
-//! - [`StoreHandle::deliver`] builds the stored bytes ([`compose`]) on the calling thread. The
-//!   parsed [`Summary`] ([`summary`]) of a message to memory up to 64 KiB is made by the
-//!   storage thread before the message enters the index (its caches stay warm for the parser);
-//!   larger messages, and every message to a Maildir, are summarized on the calling thread, so
-//!   the storage thread never parses for long. With a
+//! - [`StoreHandle::deliver`] hands a message to memory of up to 64 KiB over as received; the
+//!   storage thread builds the stored bytes ([`compose`]) and the parsed [`Summary`]
+//!   ([`summary`]) before the message enters the index (its caches stay warm for that work).
+//!   Larger messages, and every message to a Maildir, are composed and summarized on the
+//!   calling thread, so the storage thread never parses for long. With a
 //!   Maildir it returns after the storage thread has written and synced the file; in memory,
 //!   once the message is queued (the queue is served in order, so a later read sees it).
 //!   Only then may the SMTP session answer `250`.

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::Sender;
 
-use crate::actor::{self, Delivery, Request};
+use crate::actor::{self, Delivery, Names, Request};
 use crate::backend::Backend;
 use crate::compose::{self, Stamp};
 use crate::error::StoreError;
@@ -27,9 +27,10 @@ const QUEUE_CAPACITY: usize = 256;
 /// A delivery to memory waits for the storage thread when this many requests are already
 /// queued, so messages queued without an answer stay few (and their bytes bounded).
 const UNANSWERED_DELIVERIES: usize = 16;
-/// A message to memory up to this size is summarized by the storage thread, larger ones and
-/// every message to a Maildir by the delivering thread (see [`StoreHandle::deliver`]).
-pub(crate) const SUMMARIZED_BY_STORE_UP_TO: usize = 64 * 1024;
+/// A message to memory of up to this size (as received) is composed and summarized by the
+/// storage thread, larger ones and every message to a Maildir by the delivering thread (see
+/// [`StoreHandle::deliver`]).
+pub(crate) const BUILT_BY_STORE_UP_TO: usize = 64 * 1024;
 
 /// How the store is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,8 +86,8 @@ struct Shared {
     requests: RwLock<Option<Sender<Request>>>,
     /// Deliveries wait for the storage thread's answer (a Maildir: the file must be on disk).
     durable: bool,
-    hostname: String,
-    app_name: String,
+    /// For the headers a sender adds (the storage thread has its own copy).
+    names: Names,
 }
 
 impl Store {
@@ -105,11 +106,14 @@ impl Store {
     pub fn start(config: StoreConfig) -> io::Result<Self> {
         let backend = open_backend(&config)?;
         let (sender, receiver) = crossbeam_channel::bounded(QUEUE_CAPACITY);
+        let names = Names {
+            hostname: config.hostname,
+            app_name: config.app_name,
+        };
         let shared = Arc::new(Shared {
             requests: RwLock::new(Some(sender)),
             durable: config.maildir.is_some(),
-            hostname: config.hostname,
-            app_name: config.app_name,
+            names: names.clone(),
         });
         let close_on_exit = CloseOnExit(Arc::clone(&shared));
         let thread = thread::Builder::new()
@@ -118,7 +122,7 @@ impl Store {
                 // Declared before `run` takes the receiver, so it drops after the receiver even
                 // when `run` unwinds: see `CloseOnExit`.
                 let _close_on_exit = close_on_exit;
-                actor::run(&receiver, backend);
+                actor::run(&receiver, backend, &names);
             })?;
         Ok(Self {
             shared,
@@ -172,25 +176,27 @@ impl StoreHandle {
             shared: Arc::new(Shared {
                 requests: RwLock::new(Some(requests)),
                 durable: false,
-                hostname: "localhost".to_owned(),
-                app_name: "mailsink".to_owned(),
+                names: Names {
+                    hostname: "localhost".to_owned(),
+                    app_name: "mailsink".to_owned(),
+                },
             }),
         }
     }
 
     /// Stores a message received over SMTP and returns its new ID.
     ///
-    /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. The
-    /// stored bytes (trace headers added, see [`compose`]) are built on the calling thread.
-    /// Their [`Summary`](crate::Summary) too when the store is a Maildir (the storage thread
-    /// syncs files, and parsing would hold up a group) or the message is over 64 KiB (the
-    /// storage thread answers the API, and one large parse would hold up every request behind
-    /// it); otherwise the storage thread makes it, before the message enters the index, so
-    /// every read still sees it whole. A storage thread summarizing message after message
-    /// finds the parser's code and data in its caches; a session's thread comes to it from a
-    /// TLS handshake that has pushed them out, and took half as long again (STARTTLS CPU per
-    /// session 3.5 % lower, docs/benchmarks.md). The SMTP session may answer `250` once this is
-    /// `Ok`:
+    /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. What is
+    /// stored is those bytes behind the trace headers the store adds ([`compose`]), with their
+    /// parsed [`Summary`](crate::Summary). A message to memory of up to 64 KiB is composed and
+    /// summarized by the storage thread, before it enters the index, so every read still sees
+    /// it whole: working message after message, that thread finds the composer's and the
+    /// parser's code and data in its caches, where a session's thread comes to them from a TLS
+    /// handshake that has pushed them out (docs/benchmarks.md, thirteenth round). Larger
+    /// messages, and every message to a Maildir, are composed and summarized here, on the
+    /// calling thread: one large parse on the storage thread would hold up every API request
+    /// queued behind it, and a parse in a Maildir group its `fsync`. The SMTP session may
+    /// answer `250` once this is `Ok`:
     ///
     /// - a Maildir store returns once the storage thread has written the file and synced it and
     ///   its directory;
@@ -208,20 +214,25 @@ impl StoreHandle {
     pub fn deliver(&self, envelope: Envelope, data: Vec<u8>) -> Result<MessageId, StoreError> {
         let received = SystemTime::now();
         let id = MessageId::generate_at(received);
-        let stamp = Stamp {
-            id,
-            received,
-            hostname: &self.shared.hostname,
-            app_name: &self.shared.app_name,
-        };
-        let composed = compose::compose(&envelope, &data, &stamp);
-        drop(data);
-        let message = StoredMessage::new(id, received, envelope, Arc::new(composed));
-        let message = if self.shared.durable || message.size() > SUMMARIZED_BY_STORE_UP_TO {
+        let message = if self.shared.durable || data.len() > BUILT_BY_STORE_UP_TO {
+            let stamp = Stamp {
+                id,
+                received,
+                hostname: &self.shared.names.hostname,
+                app_name: &self.shared.names.app_name,
+            };
+            let composed = compose::compose(&envelope, &data, &stamp);
+            drop(data);
+            let message = StoredMessage::new(id, received, envelope, Arc::new(composed));
             let summary = summary::summarize(message.raw());
-            Delivery::summarized(message.with_summary(summary))
+            Delivery::Ready(message.with_summary(summary))
         } else {
-            Delivery::unsummarized(message)
+            Delivery::Received {
+                id,
+                received,
+                envelope,
+                data,
+            }
         };
         if self.shared.durable || self.shared.queued() >= UNANSWERED_DELIVERIES {
             self.call(|reply| Request::Deliver {

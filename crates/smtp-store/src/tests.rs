@@ -472,13 +472,14 @@ fn delivered_messages_carry_their_summary() {
 }
 
 #[test]
-fn small_messages_are_summarized_by_the_storage_thread_and_large_ones_before() {
+fn small_messages_are_built_by_the_storage_thread_and_large_ones_before() {
     let small = b"Subject: small\r\n\r\nA few words.\r\n".to_vec();
     let mut large = b"Subject: large\r\n\r\n".to_vec();
-    while large.len() <= crate::store::SUMMARIZED_BY_STORE_UP_TO {
+    while large.len() <= crate::store::BUILT_BY_STORE_UP_TO {
         large.extend_from_slice(b"A line of the body of a large message.\r\n");
     }
-    // What goes into the queue: the small one without its summary, the large one with it.
+    // What goes into the queue: the small one as received, the large one composed and
+    // summarized.
     let (requests, queue) = crossbeam_channel::unbounded();
     let detached = StoreHandle::detached(requests);
     for data in [&small, &large] {
@@ -486,25 +487,33 @@ fn small_messages_are_summarized_by_the_storage_thread_and_large_ones_before() {
             .deliver(envelope("r@x.test"), data.clone())
             .unwrap();
     }
-    let queued: Vec<(String, bool)> = queue
+    let queued: Vec<Option<String>> = queue
         .try_iter()
         .map(|request| match request {
-            crate::actor::Request::Deliver { message, .. } => {
-                let (message, unsummarized) = message.parts();
-                (message.summary().subject.clone(), unsummarized)
-            }
+            crate::actor::Request::Deliver { message, .. } => match message {
+                crate::actor::Delivery::Ready(message) => Some(message.summary().subject.clone()),
+                crate::actor::Delivery::Received { data, .. } => {
+                    assert_eq!(data, small);
+                    None
+                }
+            },
             other => panic!("not a delivery: {other:?}"),
         })
         .collect();
-    assert_eq!(queued, [(String::new(), true), ("large".to_owned(), false)]);
-    // What is stored: either way, the summary of the stored bytes.
+    assert_eq!(queued, [None, Some("large".to_owned())]);
+    // What is stored, either way: the message behind the added headers, and the summary of
+    // those bytes.
     let store = start(0);
     let handle = store.handle();
     for (data, subject) in [(small, "small"), (large, "large")] {
-        let id = handle.deliver(envelope("r@x.test"), data).unwrap();
+        let id = handle.deliver(envelope("r@x.test"), data.clone()).unwrap();
         let message = handle.get(id).unwrap().unwrap();
+        let raw = message.raw();
+        assert!(raw.starts_with(b"Return-Path: <from@client.test>\r\nReceived: from client.test"));
+        assert!(raw.ends_with(&data));
+        assert!(String::from_utf8_lossy(raw).contains(&format!("id {id}")));
         assert_eq!(message.summary().subject, subject);
-        assert_eq!(message.summary(), &crate::summarize(message.raw()));
+        assert_eq!(message.summary(), &crate::summarize(raw));
     }
 }
 

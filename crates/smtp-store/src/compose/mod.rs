@@ -34,6 +34,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::Range;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::SystemTime;
 
 use mail_parser::{HeaderValue, MessageParser};
@@ -86,6 +87,27 @@ pub fn compose(envelope: &Envelope, data: &[u8], stamp: &Stamp<'_>) -> Vec<u8> {
     }
     edits.sort_by_key(|edit| edit.range.start);
     splice(added.as_bytes(), data, &edits)
+}
+
+/// [`compose`] on the storage thread, which has acknowledged the message already and must
+/// not stop: should composing panic, the message is kept as received, without the added
+/// headers, and the failure is logged.
+pub(crate) fn compose_or_as_received(
+    envelope: &Envelope,
+    data: &[u8],
+    stamp: &Stamp<'_>,
+) -> Vec<u8> {
+    as_received_on_panic(data, || compose(envelope, data, stamp))
+}
+
+fn as_received_on_panic(data: &[u8], compose: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
+    panic::catch_unwind(AssertUnwindSafe(compose)).unwrap_or_else(|_| {
+        log::error!(
+            "[db] adding the trace headers to a {}-byte message failed; it is kept as received",
+            data.len()
+        );
+        data.to_vec()
+    })
 }
 
 // The added headers are written with `push_str`, not `write!`: they are written for every

@@ -429,3 +429,13 @@ fn plain_address_lists_are_read_as_mail_parser_reads_them() {
         "{answered} read here, {left} left"
     );
 }
+
+#[test]
+fn a_composer_that_panics_leaves_the_message_as_received() {
+    let data = b"Subject: kept\r\n\r\nbody\r\n";
+    let kept = super::as_received_on_panic(data, || panic!("a bug in composing"));
+    assert_eq!(kept, data);
+    let composed = super::compose_or_as_received(&envelope(&["a@b.test"]), data, &stamp());
+    assert_eq!(composed, compose(&envelope(&["a@b.test"]), data, &stamp()));
+    assert!(composed.starts_with(b"Return-Path: "));
+}
