@@ -10,12 +10,10 @@ use crossbeam_channel::Sender;
 
 use crate::actor::{self, Delivery, Names, Request};
 use crate::backend::Backend;
-use crate::compose::{self, Stamp};
 use crate::error::StoreError;
 use crate::id::MessageId;
 use crate::memory::Selection;
 use crate::message::{Counts, Envelope, Page, SharedBytes, StoredMessage};
-use crate::summary;
 
 /// Mailpit's default for `--max`: the number of messages kept.
 pub const DEFAULT_MAX_MESSAGES: usize = 500;
@@ -187,16 +185,16 @@ impl StoreHandle {
     /// Stores a message received over SMTP and returns its new ID.
     ///
     /// `data` is the DATA (or BDAT) content exactly as received, after dot-unstuffing. What is
-    /// stored is those bytes behind the trace headers the store adds ([`compose`]), with their
-    /// parsed [`Summary`](crate::Summary). A message to memory of up to 64 KiB is composed and
-    /// summarized by the storage thread, before it enters the index, so every read still sees
-    /// it whole: working message after message, that thread finds the composer's and the
-    /// parser's code and data in its caches, where a session's thread comes to them from a TLS
-    /// handshake that has pushed them out (docs/benchmarks.md, thirteenth round). Larger
-    /// messages, and every message to a Maildir, are composed and summarized here, on the
-    /// calling thread: one large parse on the storage thread would hold up every API request
-    /// queued behind it, and a parse in a Maildir group its `fsync`. The SMTP session may
-    /// answer `250` once this is `Ok`:
+    /// stored is those bytes behind the trace headers the store adds
+    /// ([`compose`](crate::compose)), with their parsed [`Summary`](crate::Summary). A message
+    /// to memory of up to 64 KiB is composed and summarized by the storage thread, before it
+    /// enters the index, so every read still sees it whole: working message after message,
+    /// that thread finds the composer's and the parser's code and data in its caches, where a
+    /// session's thread comes to them from a TLS handshake that has pushed them out
+    /// (docs/benchmarks.md, thirteenth round). Larger messages, and every message to a Maildir,
+    /// are composed and summarized here, on the calling thread: one large parse on the storage
+    /// thread would hold up every API request queued behind it, and a parse in a Maildir group
+    /// its `fsync`. The SMTP session may answer `250` once this is `Ok`:
     ///
     /// - a Maildir store returns once the storage thread has written the file and synced it and
     ///   its directory;
@@ -214,26 +212,16 @@ impl StoreHandle {
     pub fn deliver(&self, envelope: Envelope, data: Vec<u8>) -> Result<MessageId, StoreError> {
         let received = SystemTime::now();
         let id = MessageId::generate_at(received);
-        let message = if self.shared.durable || data.len() > BUILT_BY_STORE_UP_TO {
-            let stamp = Stamp {
-                id,
-                received,
-                hostname: &self.shared.names.hostname,
-                app_name: &self.shared.names.app_name,
-            };
-            let composed = compose::compose(&envelope, &data, &stamp);
-            drop(data);
-            let message = StoredMessage::new(id, received, envelope, Arc::new(composed));
-            let summary = summary::summarize(message.raw());
-            Delivery::Ready(message.with_summary(summary))
-        } else {
-            Delivery::Received {
-                id,
-                received,
-                envelope,
-                data,
-            }
+        let built_here = self.shared.durable || data.len() > BUILT_BY_STORE_UP_TO;
+        let mut message = Delivery::Received {
+            id,
+            received,
+            envelope,
+            data,
         };
+        if built_here {
+            message = Delivery::Ready(message.into_stored(&self.shared.names));
+        }
         if self.shared.durable || self.shared.queued() >= UNANSWERED_DELIVERIES {
             self.call(|reply| Request::Deliver {
                 message,

@@ -12,7 +12,7 @@
 //! decoded again when one message is shown ([`bodies`]), as the parts are ([`part`]).
 //!
 //! Parsing is done by `mail-parser`; which parts count as bodies, attachments and inline parts,
-//! and how parts are numbered, follow Mailpit (which uses Go's `enmime`), see [`parts`].
+//! and how parts are numbered, follow Mailpit (which uses Go's `enmime`), see `parts.rs`.
 
 mod envelope;
 mod parts;
