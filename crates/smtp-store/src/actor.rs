@@ -80,9 +80,9 @@ pub(crate) enum Delivery {
 }
 
 impl Delivery {
-    /// The message as stored: composed and summarized now if it was not yet. Composing that
-    /// panics leaves the message as received ([`compose::compose_or_as_received`]): the
-    /// storage thread must not stop, and has acknowledged the message already.
+    /// The message as stored: composed and summarized now if it was not yet (by whichever
+    /// thread calls this). Composing that panics leaves the message as received
+    /// ([`compose::compose_or_as_received`]); the summary is guarded the same way.
     pub(crate) fn into_stored(self, names: &Names) -> StoredMessage {
         let (id, received, envelope, data) = match self {
             Self::Ready(message) => return message,

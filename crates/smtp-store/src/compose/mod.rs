@@ -89,9 +89,9 @@ pub fn compose(envelope: &Envelope, data: &[u8], stamp: &Stamp<'_>) -> Vec<u8> {
     splice(added.as_bytes(), data, &edits)
 }
 
-/// [`compose`] on the storage thread, which has acknowledged the message already and must
-/// not stop: should composing panic, the message is kept as received, without the added
-/// headers, and the failure is logged.
+/// [`compose`], for the store: should composing panic, the message is kept as received,
+/// without the added headers, and the failure is logged. The storage thread composes most
+/// messages, has acknowledged them already, and must not stop.
 pub(crate) fn compose_or_as_received(
     envelope: &Envelope,
     data: &[u8],
