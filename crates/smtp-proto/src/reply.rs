@@ -191,9 +191,10 @@ impl fmt::Display for Reply {
 }
 
 /// Writes one reply line made of `parts` (`code`, then `-` or a space as `last` says, the
-/// enhanced status if any and a space unless there is no text, the text): every reply line
-/// is written here. Replies that name the host or the message (the greeting, QUIT, a timeout,
-/// queued-as) are written from their pieces rather than formatted into a string first.
+/// enhanced status if any and a space unless there is no text, the text). Replies that name
+/// the host or the message (the greeting, QUIT, a timeout, queued-as) are written from their
+/// pieces rather than formatted into a string first; the EHLO reply writes its `SIZE` and
+/// `AUTH` lines, which carry a number or a list, by hand in the same form.
 pub(crate) fn write_parts(
     out: &mut Vec<u8>,
     code: ReplyCode,

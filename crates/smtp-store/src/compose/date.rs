@@ -3,7 +3,6 @@
 //! The civil date comes from Howard Hinnant's `civil_from_days` (proleptic Gregorian calendar),
 //! which needs no tables and no time zone database.
 
-use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -39,14 +38,6 @@ impl Rfc5322 {
         out.push(':');
         push_two_digits(out, of_day % 60);
         out.push_str(" +0000");
-    }
-}
-
-impl fmt::Display for Rfc5322 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = String::with_capacity(32);
-        self.push_to(&mut text);
-        f.write_str(&text)
     }
 }
 

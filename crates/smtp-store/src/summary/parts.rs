@@ -218,20 +218,11 @@ impl<'m, 'x> Tree<'m, 'x> {
 
     /// The leaves level by level (a stable sort of the depth-first order by depth).
     fn breadth_first(&self) -> impl Iterator<Item = &Leaf<'m, 'x>> {
-        // Already in that order when every leaf is at one depth (a single part, or a flat
-        // multipart, the common cases): then nothing to sort or allocate.
-        let depth = self.leaves.first().map_or(0, |leaf| leaf.depth);
-        let order: Option<Vec<&Leaf<'m, 'x>>> =
-            (!self.leaves.iter().all(|leaf| leaf.depth == depth)).then(|| {
-                let mut order: Vec<&Leaf<'m, 'x>> = self.leaves.iter().collect();
-                order.sort_by_key(|leaf| leaf.depth);
-                order
-            });
-        let flat = order.is_none().then(|| self.leaves.iter());
-        order
-            .into_iter()
-            .flatten()
-            .chain(flat.into_iter().flatten())
+        // One pass over the leaves per level, nothing sorted or allocated: messages are a level
+        // or two deep.
+        let deepest = self.leaves.iter().map(|leaf| leaf.depth).max().unwrap_or(0);
+        (0..=deepest)
+            .flat_map(move |depth| self.leaves.iter().filter(move |leaf| leaf.depth == depth))
     }
 }
 

@@ -383,3 +383,23 @@ fn an_unlabelled_8bit_body_is_utf8_with_replacement_characters_for_bad_bytes() {
         summary.snippet
     );
 }
+
+/// Attachments are listed level by level, as Mailpit lists them: one at the top level before
+/// one inside a nested multipart that comes earlier in the message.
+#[test]
+fn attachments_are_listed_level_by_level() {
+    let raw = b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\n\
+--outer\r\nContent-Type: multipart/mixed; boundary=inner\r\n\r\n\
+--inner\r\nContent-Type: text/plain\r\n\r\nbody\r\n\
+--inner\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=deep.txt\r\n\r\n\
+deep\r\n--inner--\r\n\
+--outer\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=top.txt\r\n\r\n\
+top\r\n--outer--\r\n";
+    let summary = summarize(raw);
+    let names: Vec<&str> = summary
+        .attachments
+        .iter()
+        .map(|a| a.file_name.as_str())
+        .collect();
+    assert_eq!(names, ["top.txt", "deep.txt"]);
+}
