@@ -31,6 +31,51 @@ pub(crate) fn usage(pid: u32) -> Option<Usage> {
     })
 }
 
+/// Run time of the process's live threads, summed (the first field of each
+/// `/proc/PID/task/TID/schedstat`, in nanoseconds): the utime + stime that `/proc/PID/stat`
+/// rounds to clock ticks, counted to the nanosecond. A tick is 10 ms: over a run of 3,000 TLS
+/// sessions that is 3 µs a session, 2 % of one, where the nanosecond count resolves the same
+/// quantity exactly. It misses the time of threads that have ended, which only the tick count
+/// keeps: [`cpu_between`] compares the two. `None` where the kernel keeps no schedstat.
+pub(crate) fn threads_run_ns(pid: u32) -> Option<u64> {
+    let mut total = 0u64;
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(task) = task else { continue };
+        // A thread that ends while the directory is read has nothing left to add.
+        let Ok(schedstat) = fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        total += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// A process's CPU time between two readings: the threads' nanosecond run times where they
+/// account for the same time as the tick counts (to within the ticks' rounding), the tick
+/// counts otherwise (a thread ended in between and took its run time out of the sum).
+pub(crate) fn cpu_between(
+    before_ticks: u64,
+    after_ticks: u64,
+    before_ns: Option<u64>,
+    after_ns: Option<u64>,
+) -> Duration {
+    let ticks = ticks_to_duration(after_ticks.saturating_sub(before_ticks));
+    // utime and stime are each rounded down at each reading: the difference is off by less
+    // than two ticks either way.
+    let rounding = ticks_to_duration(3);
+    match (before_ns, after_ns) {
+        (Some(before), Some(after)) if after >= before => {
+            let precise = Duration::from_nanos(after - before);
+            if precise + rounding >= ticks && precise <= ticks + rounding {
+                precise
+            } else {
+                ticks
+            }
+        }
+        _ => ticks,
+    }
+}
+
 /// CPU time of the children this process has waited for (cutime + cstime), in clock ticks.
 pub(crate) fn reaped_children_ticks() -> u64 {
     fs::read_to_string("/proc/self/stat")

@@ -219,7 +219,9 @@ fn once(
     let pid = server.pid();
     let sampler = Sampler::start(pid);
     let before = procfs::usage(pid).unwrap_or_default();
+    let before_ns = procfs::threads_run_ns(pid);
     let mut record = drive(cell, contestant, tools, options, server.addr)?;
+    let after_ns = procfs::threads_run_ns(pid);
     let after = procfs::usage(pid).unwrap_or_default();
     let sampled = sampler.finish();
     record.peak_threads = sampled.peak_threads.max(after.threads);
@@ -250,7 +252,7 @@ fn once(
             });
         }
     }
-    record.server_cpu = cpu_between(before, after);
+    record.server_cpu = procfs::cpu_between(before.cpu_ticks, after.cpu_ticks, before_ns, after_ns);
     record.idle_rss_kib = server.idle.rss_kib;
     record.peak_rss_kib = record.peak_rss_kib.max(after.hwm_kib);
     record.startup = server.startup;
@@ -261,10 +263,6 @@ fn once(
     }
     server.stop();
     Ok(record)
-}
-
-fn cpu_between(before: Usage, after: Usage) -> Duration {
-    procfs::ticks_to_duration(after.cpu_ticks.saturating_sub(before.cpu_ticks))
 }
 
 fn drive(

@@ -6,7 +6,10 @@ use super::api::{parse_response, total};
 use super::cells;
 use super::client::{base64, message, message_file, Security};
 use super::options::Options;
-use super::procfs::{cpu_model, stat_times, status_field, StatTimes};
+use super::procfs::{
+    cpu_between, cpu_model, own_ticks, stat_times, status_field, threads_run_ns, ticks_to_duration,
+    StatTimes,
+};
 use super::report::{one_line, splice, BEGIN, END};
 use super::run::{CellResult, ContestantResult, RunRecord};
 use super::servers::Kind;
@@ -33,6 +36,54 @@ fn stat_times_skip_a_command_name_with_spaces_and_parentheses() {
         })
     );
     assert_eq!(stat_times("1234 (truncated) S 1"), None);
+}
+
+#[test]
+fn cpu_time_is_read_to_the_nanosecond_where_the_ticks_agree() {
+    let ms = Duration::from_millis;
+    let ns = |d: Duration| Some(u64::try_from(d.as_nanos()).unwrap());
+    let tick = ticks_to_duration(1);
+    // 48 ticks counted; the threads ran 487.3 ms: the finer figure.
+    let exact = ms(487) + Duration::from_micros(300);
+    assert_eq!(
+        cpu_between(100, 148, ns(ms(900)), ns(ms(900) + exact)),
+        exact
+    );
+    // Within the ticks' rounding on either side, still the finer figure.
+    assert_eq!(cpu_between(0, 10, ns(ms(0)), ns(tick * 12)), tick * 12);
+    assert_eq!(cpu_between(0, 12, ns(ms(0)), ns(tick * 10)), tick * 10);
+    // A thread ended and took 400 ms out of the sum: the ticks.
+    assert_eq!(cpu_between(0, 50, ns(ms(0)), ns(ms(100))), tick * 50);
+    assert_eq!(cpu_between(0, 50, ns(ms(700)), ns(ms(100))), tick * 50);
+    // No schedstat: the ticks.
+    assert_eq!(cpu_between(7, 57, None, None), tick * 50);
+    assert_eq!(cpu_between(7, 57, ns(ms(0)), None), tick * 50);
+}
+
+#[test]
+fn the_threads_run_time_counts_what_the_ticks_count() {
+    let pid = std::process::id();
+    let (ticks_before, ns_before) = (own_ticks(), threads_run_ns(pid));
+    assert!(
+        ns_before.is_some(),
+        "this kernel keeps /proc/PID/task/*/schedstat"
+    );
+    // Spin (this thread: it stays alive) until the ticks show 30 ms of CPU.
+    let start = std::time::Instant::now();
+    let mut spins = 0u64;
+    while own_ticks() < ticks_before + 3 && start.elapsed() < Duration::from_secs(10) {
+        spins = std::hint::black_box(spins + 1);
+    }
+    let (ticks_after, ns_after) = (own_ticks(), threads_run_ns(pid));
+    let counted = cpu_between(ticks_before, ticks_after, ns_before, ns_after);
+    let ticks = ticks_to_duration(ticks_after - ticks_before);
+    assert!(counted >= Duration::from_millis(20), "{counted:?}");
+    assert!(
+        counted.abs_diff(ticks) <= ticks_to_duration(3),
+        "{counted:?} against {ticks:?}"
+    );
+    // The nanosecond sum was taken: a figure the ticks cannot give.
+    assert_ne!(counted.as_nanos() % ticks_to_duration(1).as_nanos(), 0);
 }
 
 #[test]
