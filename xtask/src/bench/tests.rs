@@ -7,7 +7,7 @@ use super::cells;
 use super::client::{base64, message, message_file, Security};
 use super::options::Options;
 use super::procfs::{
-    cpu_between, cpu_model, own_ticks, stat_times, status_field, threads_run_ns, ticks_to_duration,
+    cpu_between, cpu_model, stat_times, status_field, threads_run_ns, ticks_to_duration, usage,
     StatTimes,
 };
 use super::report::{one_line, splice, BEGIN, END};
@@ -62,22 +62,29 @@ fn cpu_time_is_read_to_the_nanosecond_where_the_ticks_agree() {
 
 #[test]
 fn the_threads_run_time_counts_what_the_ticks_count() {
-    let pid = std::process::id();
-    let (ticks_before, ns_before) = (own_ticks(), threads_run_ns(pid));
+    // A busy process of its own (`yes` into /dev/null: one thread, alive throughout), so no
+    // thread of the test harness can end in between.
+    let mut busy = std::process::Command::new("yes")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start yes");
+    let pid = busy.id();
+    let ticks_now = || usage(pid).map_or(0, |u| u.cpu_ticks);
+    let (ticks_before, ns_before) = (ticks_now(), threads_run_ns(pid));
+    let start = std::time::Instant::now();
+    while ticks_now() < ticks_before + 5 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (ns_after, ticks_after) = (threads_run_ns(pid), ticks_now());
+    busy.kill().expect("stop yes");
+    busy.wait().expect("reap yes");
     assert!(
         ns_before.is_some(),
         "this kernel keeps /proc/PID/task/*/schedstat"
     );
-    // Spin (this thread: it stays alive) until the ticks show 30 ms of CPU.
-    let start = std::time::Instant::now();
-    let mut spins = 0u64;
-    while own_ticks() < ticks_before + 3 && start.elapsed() < Duration::from_secs(10) {
-        spins = std::hint::black_box(spins + 1);
-    }
-    let (ticks_after, ns_after) = (own_ticks(), threads_run_ns(pid));
     let counted = cpu_between(ticks_before, ticks_after, ns_before, ns_after);
     let ticks = ticks_to_duration(ticks_after - ticks_before);
-    assert!(counted >= Duration::from_millis(20), "{counted:?}");
+    assert!(counted >= Duration::from_millis(30), "{counted:?}");
     assert!(
         counted.abs_diff(ticks) <= ticks_to_duration(3),
         "{counted:?} against {ticks:?}"
