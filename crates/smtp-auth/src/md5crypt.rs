@@ -83,10 +83,10 @@ fn stretch(round: u32, password: &[u8], salt: &[u8], previous: &[u8; 16]) -> [u8
     } else {
         ctx.update(previous);
     }
-    if round % 3 != 0 {
+    if !round.is_multiple_of(3) {
         ctx.update(salt);
     }
-    if round % 7 != 0 {
+    if !round.is_multiple_of(7) {
         ctx.update(password);
     }
     if round % 2 == 1 {

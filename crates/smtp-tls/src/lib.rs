@@ -6,10 +6,10 @@
 //! - **Load** a certificate chain and private key from PEM files (RSA, ECDSA P-256/P-384 and
 //!   Ed25519; PKCS#1, SEC1 and PKCS#8 keys), or **generate** a self-signed ECDSA P-256
 //!   certificate in memory for `sans:name[,name]` ([`TlsSource`]).
-//! - **Configure** a rustls server with the `ring` provider: TLS 1.2 and 1.3 only, session
-//!   resumption by tickets and by a server-side session cache, no ALPN, no client
-//!   certificates, the cipher suite chosen per client as Go's `crypto/tls` (so Mailpit)
-//!   chooses it ([`TlsConfig`]).
+//! - **Configure** a rustls server with the `ring` provider (X25519 done by `graviola` where
+//!   the CPU runs it, [`kx_groups`]): TLS 1.2 and 1.3 only, session resumption by tickets and
+//!   by a server-side session cache, no ALPN, no client certificates, the cipher suite chosen
+//!   per client as Go's `crypto/tls` (so Mailpit) chooses it ([`TlsConfig`]).
 //! - **Rotate** without a restart: [`ReloadableTls`] holds the current `Arc<TlsConfig>`,
 //!   reloads on demand (SIGHUP) or when the files change on disk, and keeps the old
 //!   configuration when the new pair is broken.
@@ -55,6 +55,7 @@ mod self_signed;
 mod server_config;
 mod source;
 mod transport;
+mod x25519;
 
 pub use error::{HandshakeError, TlsError};
 pub use identity::Fingerprint;
@@ -62,6 +63,7 @@ pub use reload::ReloadableTls;
 pub use server_config::TlsConfig;
 pub use source::{SanName, TlsSource};
 pub use transport::{Socket, SocketTimeouts, TlsInfo, Transport};
+pub use x25519::kx_groups;
 
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,7 @@ use rustls::{CipherSuite, ServerConfig, SupportedCipherSuite};
 use crate::error::TlsError;
 use crate::identity::Identity;
 use crate::random::BlockRandom;
+use crate::x25519;
 
 /// Sessions the server remembers for TLS 1.2 session-ID resumption (clients without
 /// ticket support). Each entry is a few hundred bytes.
@@ -56,11 +57,13 @@ const CHACHA_FIRST: &[CipherSuite] = &[
 ];
 
 /// The only crypto provider this crate uses: `ring` builds with just a C compiler, which
-/// matters for cross-compiled test rigs. The randomness rustls asks the provider for is read
-/// from the kernel a block at a time ([`BlockRandom`]).
+/// matters for cross-compiled test rigs. Two parts are replaced: the randomness rustls asks
+/// the provider for is read from the kernel a block at a time ([`BlockRandom`]), and X25519
+/// is done by `graviola` where the CPU runs it ([`x25519::kx_groups`]).
 pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(CryptoProvider {
         secure_random: &BlockRandom,
+        kx_groups: x25519::kx_groups(),
         ..rustls::crypto::ring::default_provider()
     })
 }

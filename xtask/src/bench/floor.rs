@@ -13,9 +13,10 @@
 //!
 //! In the STARTTLS and implicit TLS cells it runs as `xtask bench-floor ADDR --starttls CERT
 //! KEY` (or `--implicit`) and adds the TLS work mailsink does for the bench's client and no
-//! more: rustls with `ring`, AES-128-GCM chosen (as mailsink chooses it for a client that
-//! prefers AES-GCM), one TLS 1.3 session ticket sent when a STARTTLS handshake ends or with the
-//! banner after implicit TLS, `close_notify` not sent.
+//! more: rustls with `ring` and mailsink's key-exchange groups (`smtp_tls::kx_groups`: X25519
+//! by `graviola` where the CPU runs it), AES-128-GCM chosen (as mailsink chooses it for a
+//! client that prefers AES-GCM), one TLS 1.3 session ticket sent when a STARTTLS handshake ends
+//! or with the banner after implicit TLS, `close_notify` not sent.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -73,6 +74,7 @@ pub(crate) fn tls_config(cert: &str, key: &str) -> Result<Arc<ServerConfig>, Str
         .map_err(|err| format!("{cert}: {err}"))?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|err| format!("{key}: {err}"))?;
     let mut provider = rustls::crypto::ring::default_provider();
+    provider.kx_groups = smtp_tls::kx_groups();
     provider
         .cipher_suites
         .sort_by_key(|suite| suite.suite() != CipherSuite::TLS13_AES_128_GCM_SHA256);

@@ -321,7 +321,7 @@ fn dates_in_rfc5322_utc() {
 /// Walks every day from 1970 to 2400 and checks each follows the one before.
 #[test]
 fn civil_dates_are_consecutive() {
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let month_len = |y, m| match m {
         2 if leap(y) => 29,
         2 => 28,

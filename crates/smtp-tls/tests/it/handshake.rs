@@ -442,6 +442,46 @@ fn openssl_clients_get_the_cipher_suite_go_would_choose() {
     }
 }
 
+/// Every key exchange group agrees with OpenSSL in both versions: X25519 (done by `graviola`
+/// where the CPU runs it, by `ring` elsewhere), P-256 and P-384 (`ring`). A wrong secret fails
+/// the handshake's Finished check on one side or the other.
+#[test]
+fn openssl_clients_agree_on_every_key_exchange_group() {
+    // (version, the groups the client offers, the key OpenSSL reports). Over TLS 1.2 OpenSSL
+    // also checks the certificate's curve against its groups, so P-256 is always offered
+    // there, after the group under test.
+    let cases = [
+        ("-tls1_3", "X25519", "X25519, 253 bits"),
+        ("-tls1_3", "P-256", "ECDH, prime256v1, 256 bits"),
+        ("-tls1_3", "P-384", "ECDH, secp384r1, 384 bits"),
+        ("-tls1_2", "X25519:P-256", "X25519, 253 bits"),
+        ("-tls1_2", "P-256", "ECDH, prime256v1, 256 bits"),
+        ("-tls1_2", "P-384:P-256", "ECDH, secp384r1, 384 bits"),
+    ];
+    for (version, groups, key) in cases {
+        let (addr, server) = implicit_once(Duration::from_secs(5));
+        let connect_to = addr.to_string();
+        let mut s_client = Command::new("openssl");
+        s_client.args([
+            "s_client",
+            "-connect",
+            &connect_to,
+            "-brief",
+            version,
+            "-groups",
+            groups,
+        ]);
+        let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
+        let (result, _) = server.join().unwrap();
+        assert!(result.is_ok(), "{version} {groups}: {result:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("Server Temp Key: {key}\n")),
+            "{version} {groups}: {stderr}"
+        );
+    }
+}
+
 /// A minimal STARTTLS server for `openssl s_client -starttls smtp`.
 fn starttls_server(listener: TcpListener, tls: Arc<ReloadableTls>) -> (String, String) {
     let (tcp, _) = listener.accept().unwrap();
