@@ -10,8 +10,8 @@
 //!
 //! Every one of those values travels to the client and none is a key. What must stay secret
 //! (the key exchange's private key, the signature's nonce, the ticket keys and the nonce each
-//! ticket is sealed with) does not come from here: `ring` draws it from the kernel itself, each
-//! time.
+//! ticket is sealed with) does not come from here: `ring` (and `graviola`, for an X25519 key,
+//! see `x25519.rs`) draws it from the kernel itself, each time.
 
 use std::cell::RefCell;
 

@@ -9,9 +9,10 @@
 //!
 //! Only this one group moves. The cipher suites, signatures, ticket sealing, randomness and the
 //! P-256 and P-384 groups stay with the `ring` provider, and so does X25519 itself on CPUs
-//! `graviola` does not run on (x86-64 without ADX, AVX2, AES or carry-less multiplication,
-//! AArch64 without AES, SHA-2 or PMULL) and on every other architecture, where the dependency
-//! is not even built. [`kx_groups`] makes that choice once, when the provider is built.
+//! `graviola` does not run on (x86-64 without ADX, BMI1, AVX2, AES or carry-less
+//! multiplication, AArch64 without AES, SHA-2 or PMULL) and on every other architecture, where
+//! the dependency is not even built. [`kx_groups`] makes that choice once, when the provider is
+//! built.
 //!
 //! The private key is drawn from the kernel for each handshake (`graviola`'s `new_random`,
 //! through `getrandom`) and zeroed when dropped, as `ring`'s is; a peer share that is not 32
