@@ -25,16 +25,18 @@ use rustls::crypto::SupportedKxGroup;
 /// `graviola` when this CPU runs it. Public so that the bench's floor (`xtask`) does the same
 /// work as the server.
 pub fn kx_groups() -> Vec<&'static dyn SupportedKxGroup> {
-    with_x25519(fast::usable())
+    with_x25519(fast::x25519())
 }
 
-/// `ring`'s groups, X25519 replaced by `graviola`'s when `fast`.
-fn with_x25519(fast: bool) -> Vec<&'static dyn SupportedKxGroup> {
+/// `ring`'s groups, its X25519 replaced by `x25519` if there is one.
+fn with_x25519(
+    x25519: Option<&'static dyn SupportedKxGroup>,
+) -> Vec<&'static dyn SupportedKxGroup> {
     let mut groups = rustls::crypto::ring::default_provider().kx_groups;
-    if fast {
+    if let Some(x25519) = x25519 {
         for group in &mut groups {
             if group.name() == rustls::NamedGroup::X25519 {
-                *group = fast::X25519;
+                *group = x25519;
             }
         }
     }
@@ -47,17 +49,22 @@ mod fast {
     use rustls::crypto::{
         ActiveKeyExchange, CompletedKeyExchange, GetRandomFailed, SharedSecret, SupportedKxGroup,
     };
+    use rustls::ffdhe_groups::FfdheGroup;
     use rustls::{Error, NamedGroup, PeerMisbehaved};
 
-    /// Whether `graviola` runs on this CPU (it checks the features it needs).
-    pub(super) fn usable() -> bool {
-        graviola::util::is_cpu_supported()
+    /// `graviola`'s X25519, if it runs on this CPU (it checks the features it needs).
+    pub(super) fn x25519() -> Option<&'static dyn SupportedKxGroup> {
+        graviola::util::is_cpu_supported().then_some(&Group)
     }
 
-    pub(super) static X25519: &dyn SupportedKxGroup = &Group;
-
-    #[derive(Debug)]
     struct Group;
+
+    /// Told apart from `ring`'s, whose `Debug` is the group's name alone.
+    impl std::fmt::Debug for Group {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("X25519 (graviola)")
+        }
+    }
 
     impl SupportedKxGroup for Group {
         fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
@@ -80,6 +87,12 @@ mod fast {
         fn name(&self) -> NamedGroup {
             NamedGroup::X25519
         }
+
+        /// Not a finite-field group: said outright, as rustls asks of every group (its default
+        /// looks the name up in its table of them), and as `ring`'s groups do.
+        fn ffdhe_group(&self) -> Option<FfdheGroup<'static>> {
+            None
+        }
     }
 
     /// A key pair waiting for the peer's share (TLS 1.2's ECDHE).
@@ -100,6 +113,10 @@ mod fast {
         fn group(&self) -> NamedGroup {
             NamedGroup::X25519
         }
+
+        fn ffdhe_group(&self) -> Option<FfdheGroup<'static>> {
+            None
+        }
     }
 
     /// The shared secret with the peer's share, which must be 32 bytes and not a low-order
@@ -118,11 +135,9 @@ mod fast {
 mod fast {
     use rustls::crypto::SupportedKxGroup;
 
-    pub(super) fn usable() -> bool {
-        false
+    pub(super) fn x25519() -> Option<&'static dyn SupportedKxGroup> {
+        None
     }
-
-    pub(super) static X25519: &dyn SupportedKxGroup = rustls::crypto::ring::kx_group::X25519;
 }
 
 #[cfg(test)]
@@ -132,13 +147,12 @@ mod tests {
     use rustls::crypto::SupportedKxGroup;
     use rustls::{Error, NamedGroup, PeerMisbehaved};
 
-    use super::{fast, with_x25519};
+    use super::{kx_groups, with_x25519};
 
     /// The group under test: ours where this CPU runs it, else `ring`'s (so the tests still
     /// check the agreement on a machine without it).
     fn x25519() -> &'static dyn SupportedKxGroup {
-        let groups = with_x25519(fast::usable());
-        *groups
+        *kx_groups()
             .iter()
             .find(|group| group.name() == NamedGroup::X25519)
             .expect("X25519 offered")
@@ -157,19 +171,28 @@ mod tests {
         agreement::agree_ephemeral(private, &peer, <[u8]>::to_vec).unwrap()
     }
 
+    /// `ring`'s groups in `ring`'s order, X25519 replaced by graviola's where it is built and
+    /// this CPU runs it, and by nothing else.
     #[test]
     fn the_groups_keep_rings_order_and_replace_only_x25519() {
-        let ring = rustls::crypto::ring::default_provider().kx_groups;
-        for fast in [false, true] {
-            let ours = with_x25519(fast);
-            let names = |groups: &[&dyn SupportedKxGroup]| {
-                groups.iter().map(|group| group.name()).collect::<Vec<_>>()
-            };
-            assert_eq!(names(&ours), names(&ring));
-            for (mine, theirs) in ours.iter().zip(&ring) {
-                let same = std::ptr::addr_eq(*mine, *theirs);
-                assert_eq!(same, !fast || mine.name() != NamedGroup::X25519);
-            }
+        let names = |groups: &[&dyn SupportedKxGroup]| {
+            groups
+                .iter()
+                .map(|group| format!("{group:?}"))
+                .collect::<Vec<_>>()
+        };
+        let ring = names(&rustls::crypto::ring::default_provider().kx_groups);
+        assert_eq!(ring, ["X25519", "secp256r1", "secp384r1"]);
+        assert_eq!(names(&with_x25519(None)), ring);
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        let graviola = graviola::util::is_cpu_supported();
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        let graviola = false;
+        let ours = names(&kx_groups());
+        if graviola {
+            assert_eq!(ours, ["X25519 (graviola)", "secp256r1", "secp384r1"]);
+        } else {
+            assert_eq!(ours, ring);
         }
     }
 
