@@ -44,6 +44,21 @@ fn implicit_once(timeout: Duration) -> (SocketAddr, Attempt) {
     (addr, server)
 }
 
+/// `openssl s_client -connect ADDR ARGS...` against one implicit-TLS accept, with nothing to
+/// send: the server's outcome and what s_client printed on standard error.
+fn s_client_implicit(args: &[&str]) -> (Result<Transport, HandshakeError>, String, bool) {
+    let (addr, server) = implicit_once(Duration::from_secs(5));
+    let connect_to = addr.to_string();
+    let mut s_client = Command::new("openssl");
+    s_client
+        .args(["s_client", "-connect", &connect_to])
+        .args(args);
+    let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
+    let (result, _) = server.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (result, stderr, output.status.success())
+}
+
 /// The first flight of a real TLS 1.3 client: its ClientHello.
 fn client_hello() -> Vec<u8> {
     let name = ServerName::try_from("localhost").unwrap();
@@ -323,22 +338,10 @@ fn a_tls10_client_is_refused_with_a_protocol_version_alert() {
 
 #[test]
 fn openssl_s_client_with_tls11_is_refused() {
-    let (addr, server) = implicit_once(Duration::from_secs(5));
-    let connect_to = addr.to_string();
-    let mut s_client = Command::new("openssl");
-    s_client.args([
-        "s_client",
-        "-connect",
-        &connect_to,
-        "-tls1_1",
-        "-cipher",
-        "DEFAULT@SECLEVEL=0",
-    ]);
-    let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
-    let (result, _) = server.join().unwrap();
+    let (result, stderr, success) =
+        s_client_implicit(&["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]);
     assert!(matches!(result, Err(HandshakeError::Tls(_))), "{result:?}");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!success);
     // A TLS 1.1 ClientHello has no signature_algorithms, so rustls may refuse it for that
     // (alert 40) before it checks the version (alert 70); either way with an alert.
     assert!(
@@ -349,22 +352,9 @@ fn openssl_s_client_with_tls11_is_refused() {
 
 #[test]
 fn openssl_s_client_completes_implicit_tls() {
-    let (addr, server) = implicit_once(Duration::from_secs(5));
-    let connect_to = addr.to_string();
-    let mut s_client = Command::new("openssl");
-    s_client.args([
-        "s_client",
-        "-connect",
-        &connect_to,
-        "-servername",
-        "localhost",
-        "-brief",
-    ]);
-    let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
-    let (result, _) = server.join().unwrap();
+    let (result, stderr, _) = s_client_implicit(&["-servername", "localhost", "-brief"]);
     let transport = result.unwrap();
     assert_eq!(transport.tls_info().unwrap().version, "TLSv1.3");
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Protocol version: TLSv1.3"), "{stderr}");
 }
 
@@ -424,17 +414,9 @@ fn openssl_clients_get_the_cipher_suite_go_would_choose() {
         ),
     ];
     for (args, [openssl_name, rustls_name]) in cases {
-        let (addr, server) = implicit_once(Duration::from_secs(5));
-        let connect_to = addr.to_string();
-        let mut s_client = Command::new("openssl");
-        s_client
-            .args(["s_client", "-connect", &connect_to, "-brief"])
-            .args(args);
-        let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
-        let (result, _) = server.join().unwrap();
+        let (result, stderr, _) = s_client_implicit(&[&["-brief"], args].concat());
         let info = result.unwrap().tls_info().unwrap();
         assert_eq!(info.cipher, rustls_name, "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(&format!("Ciphersuite: {openssl_name}\n")),
             "{args:?}: {stderr}"
@@ -459,22 +441,8 @@ fn openssl_clients_agree_on_every_key_exchange_group() {
         ("-tls1_2", "P-384:P-256", "ECDH, secp384r1, 384 bits"),
     ];
     for (version, groups, key) in cases {
-        let (addr, server) = implicit_once(Duration::from_secs(5));
-        let connect_to = addr.to_string();
-        let mut s_client = Command::new("openssl");
-        s_client.args([
-            "s_client",
-            "-connect",
-            &connect_to,
-            "-brief",
-            version,
-            "-groups",
-            groups,
-        ]);
-        let output = run_bounded(&mut s_client, b"", IO_TIMEOUT);
-        let (result, _) = server.join().unwrap();
+        let (result, stderr, _) = s_client_implicit(&["-brief", version, "-groups", groups]);
         assert!(result.is_ok(), "{version} {groups}: {result:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(&format!("Server Temp Key: {key}\n")),
             "{version} {groups}: {stderr}"
