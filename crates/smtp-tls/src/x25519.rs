@@ -68,15 +68,13 @@ mod fast {
 
     impl SupportedKxGroup for Group {
         fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-            let private = PrivateKey::new_random().map_err(|_| GetRandomFailed)?;
-            let public = private.public_key().as_bytes();
+            let (private, public) = key_pair()?;
             Ok(Box::new(KeyExchange { private, public }))
         }
 
         /// TLS 1.3's server side: the key pair and the secret at once, without the box.
         fn start_and_complete(&self, peer: &[u8]) -> Result<CompletedKeyExchange, Error> {
-            let private = PrivateKey::new_random().map_err(|_| GetRandomFailed)?;
-            let public = private.public_key().as_bytes();
+            let (private, public) = key_pair()?;
             Ok(CompletedKeyExchange {
                 group: NamedGroup::X25519,
                 pub_key: public.to_vec(),
@@ -117,6 +115,13 @@ mod fast {
         fn ffdhe_group(&self) -> Option<FfdheGroup<'static>> {
             None
         }
+    }
+
+    /// A fresh private key from the kernel's generator, and its public key.
+    fn key_pair() -> Result<(PrivateKey, [u8; 32]), Error> {
+        let private = PrivateKey::new_random().map_err(|_| GetRandomFailed)?;
+        let public = private.public_key().as_bytes();
+        Ok((private, public))
     }
 
     /// The shared secret with the peer's share, which must be 32 bytes and not a low-order
